@@ -11,10 +11,14 @@ export interface SecretRef {
   readonly name: string;
 }
 
-/** An environment variable of a container. */
+/**
+ * An environment variable of a container: a literal value, or a value only known when the build runs
+ * (`now`: the unix time the build starts; `commit-time`: the unix time of the cloned commit, from the `commitTime`
+ * step). Backends fill runtime values in their own way; the variable's name and meaning stay the plan's.
+ */
 export type EnvVar =
   | { readonly name: string; readonly value: string }
-  | { readonly name: string; readonly secret: SecretRef };
+  | { readonly name: string; readonly runtime: "now" | "commit-time" };
 
 /** A file a backend writes into the container before it starts (e.g. build-time env under the platform dir). */
 export interface PlanFile {
@@ -26,14 +30,16 @@ export interface PlanFile {
  * A directory mounted into the build container.
  * - `source`: the application source (a local directory or the cloned repository);
  * - `cache`: the buildpacks cache, kept between builds under `key`;
- * - `scratch`: an empty directory for this build only.
+ * - `scratch`: an empty directory for this build only;
+ * - `secret`: one file holding a secret (e.g. a docker config.json with registry credentials), read-only.
  * `ownedByBuildUser` means the directory must belong to the builder's CNB user (CNB_USER_ID:CNB_GROUP_ID of the
  * builder image) before the build starts, because the lifecycle drops to that user to run the buildpacks.
  */
 export type Mount =
   | { readonly kind: "source"; readonly path: string; readonly ownedByBuildUser: boolean }
   | { readonly kind: "cache"; readonly path: string; readonly key: string; readonly ownedByBuildUser: boolean }
-  | { readonly kind: "scratch"; readonly path: string; readonly ownedByBuildUser: boolean };
+  | { readonly kind: "scratch"; readonly path: string; readonly ownedByBuildUser: boolean }
+  | { readonly kind: "secret"; readonly path: string; readonly secret: SecretRef };
 
 /** One container run: everything a backend needs to start it, nothing it has to work out. */
 export interface ContainerStep {

@@ -1,0 +1,135 @@
+import { PacklineError, quote } from "./errors.js";
+
+/**
+ * An image repository as the user gave it to --image: `[registry[:port]/]path`, without tag or digest (tags come from
+ * the version). The grammar is the one of github.com/distribution/reference, which registries and the lifecycle use.
+ */
+export interface ImageRepository {
+  /** As written by the user, e.g. `registry.example.com/acme/app` or `acme/app`. */
+  readonly name: string;
+  /** The registry host (and port): `docker.io` when the name has none. */
+  readonly registry: string;
+  /** The path inside the registry, e.g. `acme/app` (`library/app` on Docker Hub for a single-component name). */
+  readonly path: string;
+}
+
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN_NAME = new RegExp(`^${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*$`);
+const IPV6 = /^\[[0-9a-fA-F:.]+\]$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const MAX_NAME_LENGTH = 255;
+
+/** The key Docker clients use for Docker Hub credentials in config.json. */
+export const DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
+
+/** A full image reference (builder, run image, cache image): a repository with an optional tag and digest. */
+export interface ImageReference {
+  readonly repository: ImageRepository;
+  readonly tag?: string;
+  readonly digest?: string;
+  /** The reference as written. */
+  readonly text: string;
+}
+
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$/;
+
+/** Parses --image: a repository only, since packline derives the tags from the version. */
+export function parseImageRepository(input: string, flag = "--image"): ImageRepository {
+  const name = input.trim();
+  const bad = badValue(input, flag);
+  if (name.includes("@")) {
+    throw bad("has a digest", "give the repository only (e.g. registry.example.com/acme/app); the digest is known after the build");
+  }
+  const lastComponent = name.split("/").pop() ?? "";
+  if (lastComponent.includes(":")) {
+    throw bad("has a tag", `give the repository only (${name.slice(0, name.lastIndexOf(":"))}); tags come from --tag`);
+  }
+  return parseRepository(name, input, flag);
+}
+
+/** Parses an image reference that may carry a tag and a digest (`name[:tag][@digest]`). */
+export function parseImageReference(input: string, flag: string): ImageReference {
+  const text = input.trim();
+  const bad = badValue(input, flag);
+  let rest = text;
+  let digest: string | undefined;
+  const at = rest.indexOf("@");
+  if (at !== -1) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST.test(digest)) throw bad(`has an invalid digest ${quote(digest)}`, "use algorithm:hex, e.g. sha256:<64 hex digits>");
+  }
+  let tag: string | undefined;
+  const lastSlash = rest.lastIndexOf("/");
+  const colon = rest.lastIndexOf(":");
+  if (colon > lastSlash) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!TAG.test(tag)) throw bad(`has an invalid tag ${quote(tag)}`, "tags are 1-128 of A-Z a-z 0-9 _ . - and do not start with . or -");
+  }
+  return { repository: parseRepository(rest, input, flag), tag, digest, text };
+}
+
+function badValue(input: string, flag: string) {
+  return (why: string, fix: string) => new PacklineError(`${flag} ${quote(input)} ${why}: ${fix}.`);
+}
+
+function parseRepository(name: string, input: string, flag: string): ImageRepository {
+  const bad = badValue(input, flag);
+  if (name === "") throw bad("is empty", "give an image repository such as registry.example.com/acme/app");
+  if (name.includes("://")) {
+    throw bad("has a URL scheme", `drop it, e.g. ${name.replace(/^[a-z]+:\/\//, "")}`);
+  }
+
+  const slash = name.indexOf("/");
+  const first = slash === -1 ? "" : name.slice(0, slash);
+  // Docker's rule: the first component is a registry only if it looks like a host (has "." or ":", or is localhost).
+  const hasRegistry = slash !== -1 && (first.includes(".") || first.includes(":") || first === "localhost");
+  const registry = hasRegistry ? first : "docker.io";
+  const path = hasRegistry ? name.slice(slash + 1) : name;
+
+  if (hasRegistry) checkRegistry(registry, bad);
+
+  for (const component of path.split("/")) {
+    if (component !== component.toLowerCase()) {
+      const lower = hasRegistry ? `${registry}/${path.toLowerCase()}` : path.toLowerCase();
+      throw bad("has upper-case letters in its path", `image paths must be lower case, e.g. ${quote(lower)}`);
+    }
+    if (!PATH_COMPONENT.test(component)) {
+      throw bad(
+        `has an invalid path component ${quote(component)}`,
+        "use lower-case letters, digits, and single separators (. _ __ -) between them",
+      );
+    }
+  }
+  if (name.length > MAX_NAME_LENGTH) throw bad(`is ${name.length} characters long`, `shorten it to ${MAX_NAME_LENGTH} at most`);
+
+  const fullPath = !hasRegistry && !path.includes("/") ? `library/${path}` : path;
+  return { name, registry, path: fullPath };
+}
+
+function checkRegistry(registry: string, bad: (why: string, fix: string) => PacklineError): void {
+  const portMatch = /^(.*?)(?::([^:\]]*))?$/.exec(registry)!;
+  const host = IPV6.test(registry) ? registry : portMatch[1]!;
+  const port = IPV6.test(registry) ? undefined : portMatch[2];
+  if (!(DOMAIN_NAME.test(host) || IPV6.test(host))) {
+    throw bad(`has an invalid registry host ${quote(host)}`, "use a host name such as registry.example.com");
+  }
+  if (port !== undefined) {
+    const n = Number(port);
+    if (!/^[0-9]+$/.test(port) || n < 1 || n > 65535) {
+      throw bad(`has an invalid registry port ${quote(port)}`, "use a number from 1 to 65535, e.g. registry.example.com:5000");
+    }
+  }
+}
+
+/** The key under which a docker config.json holds this registry's credentials. */
+export function authKeyFor(repository: ImageRepository): string {
+  return repository.registry === "docker.io" ? DOCKER_HUB_AUTH_KEY : repository.registry;
+}
+
+/** A reference to the image under one tag. */
+export function withTag(repository: ImageRepository, tag: string): string {
+  return `${repository.name}:${tag}`;
+}
