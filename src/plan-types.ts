@@ -12,13 +12,19 @@ export interface SecretRef {
 }
 
 /**
- * An environment variable of a container: a literal value, or a value only known when the build runs
- * (`now`: the unix time the build starts; `commit-time`: the unix time of the cloned commit, from the `commitTime`
- * step). Backends fill runtime values in their own way; the variable's name and meaning stay the plan's.
+ * An environment variable of a container: a literal value, or a value only known when the build runs.
+ * Backends fill runtime values in their own way; the variable's name and meaning stay the plan's.
  */
 export type EnvVar =
   | { readonly name: string; readonly value: string }
-  | { readonly name: string; readonly runtime: "now" | "commit-time" };
+  | { readonly name: string; readonly runtime: RuntimeValue };
+
+/**
+ * - `now`: the unix time the build starts;
+ * - `commit-time`: the unix time of the cloned commit, printed by the plan's `commitTime` step;
+ * - `run-id`: an identifier unique to this run (Dagger: a fresh value per call; Argo: the workflow's uid).
+ */
+export type RuntimeValue = "now" | "commit-time" | "run-id";
 
 /** A file a backend writes into the container before it starts (e.g. build-time env under the platform dir). */
 export interface PlanFile {

@@ -133,7 +133,12 @@ function creatorStep(
     primary!,
   ];
 
-  const env: EnvVar[] = [{ name: "CNB_PLATFORM_API", value: PLATFORM_API }];
+  const env: EnvVar[] = [
+    { name: "CNB_PLATFORM_API", value: PLATFORM_API },
+    // Unique per run, so that no backend can answer a publish from a cache of an earlier identical run: a publish
+    // must reach the registry every time. The lifecycle ignores this variable, and it never enters the image.
+    { name: "PACKLINE_RUN_ID", runtime: "run-id" },
+  ];
   const sourceDateEpoch = sourceDateEpochVar(options.creationTime);
   if (sourceDateEpoch) env.push(sourceDateEpoch);
   if (hasRegistryAuth) env.push({ name: "DOCKER_CONFIG", value: PATHS.dockerConfigDir });

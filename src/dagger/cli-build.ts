@@ -1,0 +1,40 @@
+import { connection, dag } from "@dagger.io/dagger";
+import type { BuildFlags } from "../cli.js";
+import { Packline } from "../index.js";
+
+/**
+ * `packline build`: calls the module's own build function through the Dagger SDK, which connects to the engine of a
+ * surrounding `dagger run`/session or provisions one as it usually does. Returns the build summary.
+ */
+export async function runBuildThroughSdk(flags: BuildFlags, password: string | undefined): Promise<string> {
+  let summary = "";
+  await connection(
+    async () => {
+      const context = dag.host().directory(flags.source ?? ".", { exclude: [".git", "**/node_modules"] });
+      const registryPassword = password === undefined ? undefined : dag.setSecret("packline-registry-password", password);
+      const result = await new Packline().build(
+        flags.tag,
+        context,
+        flags.source === undefined ? undefined : context,
+        flags.repo,
+        flags.ref,
+        flags.image,
+        flags.builder,
+        flags.runImage,
+        flags.env,
+        flags.buildpack,
+        flags.registryUsername,
+        registryPassword,
+        flags.cacheImage,
+        flags.clearCache,
+        flags.creationTime,
+        flags.floatingTags,
+        flags.latest,
+        flags.insecureRegistry,
+      );
+      summary = result.summary;
+    },
+    { LogOutput: process.stderr },
+  );
+  return summary;
+}
