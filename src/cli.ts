@@ -3,6 +3,9 @@
  * nothing here may read process.argv or print at import time. bin/packline.js calls main().
  */
 import { Command, CommanderError, Option } from "commander";
+import { writeFileSync } from "node:fs";
+import { exportArgo } from "./argo/export.js";
+import { EXECUTORS, KINDS, POD_GC } from "./argo/options.js";
 import { PacklineError } from "./errors.js";
 import type { BuildInput } from "./options.js";
 import { DEFAULT_BUILDER } from "./options.js";
@@ -42,6 +45,26 @@ export interface BuildFlags {
   floatingTags: boolean;
   latest: boolean;
   insecureRegistry: string[];
+}
+
+interface ArgoFlags extends BuildFlags {
+  registrySecret?: string;
+  kind: string;
+  executor: string;
+  name?: string;
+  namespace?: string;
+  serviceAccount?: string;
+  gitSecret?: string;
+  cachePvc?: string;
+  workspaceSize: string;
+  cpuRequest?: string;
+  memoryRequest?: string;
+  cpuLimit?: string;
+  memoryLimit?: string;
+  retries: string;
+  deadline?: string;
+  podGc: string;
+  output?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -122,6 +145,54 @@ export function createProgram(io: CliIO = defaultIO): Command {
       const set = tagsFor(version, { floating: flags.floatingTags, latest: flags.latest });
       io.stdout(set.tags.join("\n") + "\n");
       for (const note of set.notes) io.stderr(`note: ${note}\n`);
+    });
+
+  addBuildFlags(program.command("argo").description("print the same build as an Argo WorkflowTemplate (or Workflow) for a cluster"), {
+    tagRequired: false,
+  })
+    .option("--registry-secret <name>", "kubernetes.io/dockerconfigjson Secret with the registry credentials")
+    .addOption(new Option("--kind <kind>", "what to generate").choices(KINDS).default("workflow-template"))
+    .addOption(new Option("--executor <executor>", "creator: daemonless, unprivileged; pack: the article's privileged pack + Docker socket").choices(EXECUTORS).default("creator"))
+    .option("--name <name>", "the template's name, or the Workflow's generateName prefix (default: packline-<repo name>)")
+    .option("--namespace <namespace>", "namespace to create it in")
+    .option("--service-account <name>", "service account the pods run as")
+    .option("--git-secret <name>", "Secret with keys username and password (a token) for a private repository")
+    .option("--cache-pvc <claim>", "PersistentVolumeClaim that keeps the buildpacks cache between builds (default: none kept)")
+    .option("--workspace-size <quantity>", "size of the volume holding the source and layers", "2Gi")
+    .option("--cpu-request <quantity>", "CPU request of the build container, e.g. 500m")
+    .option("--memory-request <quantity>", "memory request of the build container, e.g. 1Gi")
+    .option("--cpu-limit <quantity>", "CPU limit of the build container")
+    .option("--memory-limit <quantity>", "memory limit of the build container")
+    .option("--retries <n>", "retries of the clone and of the build/publish step", "2")
+    .option("--deadline <seconds>", "fail the workflow after this many seconds")
+    .addOption(new Option("--pod-gc <strategy>", "when to delete finished pods").choices(POD_GC).default("OnPodSuccess"))
+    .option("-o, --output <file>", "write the YAML to this file instead of stdout (written only when valid)")
+    .action((flags: ArgoFlags) => {
+      if (flags.source !== undefined) throw new PacklineError("packline argo takes no --source: a cluster build clones --repo.");
+      const { sourceGiven: _local, ...build } = buildInput(flags);
+      const result = exportArgo(
+        { ...build, registrySecret: flags.registrySecret },
+        {
+          kind: flags.kind,
+          executor: flags.executor,
+          name: flags.name,
+          namespace: flags.namespace,
+          serviceAccount: flags.serviceAccount,
+          gitSecret: flags.gitSecret,
+          cachePvc: flags.cachePvc,
+          workspaceSize: flags.workspaceSize,
+          cpuRequest: flags.cpuRequest,
+          memoryRequest: flags.memoryRequest,
+          cpuLimit: flags.cpuLimit,
+          memoryLimit: flags.memoryLimit,
+          retries: flags.retries,
+          deadline: flags.deadline,
+          podGc: flags.podGc,
+        },
+      );
+      for (const warning of result.warnings) io.stderr(`packline: warning: ${warning}\n`);
+      if (flags.output) writeFileSync(flags.output, result.yaml);
+      else io.stdout(result.yaml);
     });
 
   addBuildFlags(program.command("build").description("build and publish through the Dagger engine (the same function as `dagger call build`)"))

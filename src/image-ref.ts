@@ -105,7 +105,7 @@ function parseRepository(name: string, input: string, flag: string): ImageReposi
   }
   if (name.length > MAX_NAME_LENGTH) throw bad(`is ${name.length} characters long`, `shorten it to ${MAX_NAME_LENGTH} at most`);
 
-  const fullPath = !hasRegistry && !path.includes("/") ? `library/${path}` : path;
+  const fullPath = registry === "docker.io" && !path.includes("/") ? `library/${path}` : path;
   return { name, registry, path: fullPath };
 }
 

@@ -21,6 +21,8 @@ export interface BuildInput {
   readonly registryUsername?: string;
   /** Whether a registry password was given (its value never enters the options). */
   readonly registryPassword?: boolean;
+  /** A stored docker config.json secret with the registry credentials (a Kubernetes Secret's name, in a cluster). */
+  readonly registrySecret?: string;
   readonly cacheImage?: string;
   readonly clearCache?: boolean;
   readonly creationTime?: string;
@@ -57,6 +59,7 @@ export interface BuildOptions {
   readonly env: readonly { readonly name: string; readonly value: string }[];
   readonly buildpacks: readonly Buildpack[];
   readonly registryUsername?: string;
+  readonly registrySecret?: string;
   readonly cacheImage?: ImageReference;
   readonly clearCache: boolean;
   readonly creationTime: CreationTime;
@@ -84,10 +87,22 @@ export function validateOptions(input: BuildInput): BuildOptions {
       `--registry-username ${quote(input.registryUsername)} was given without --registry-password: add --registry-password env:NAME (or file:PATH).`,
     );
   }
-  if (input.registryUsername && image === undefined) {
+  if (input.registrySecret && (input.registryPassword || input.registryUsername)) {
     throw new PacklineError(
-      "--registry-username needs --image: without --image the image goes to the registry inside the Dagger engine, which needs no login.",
+      `--registry-secret ${quote(input.registrySecret)} and --registry-username/--registry-password were both given: a cluster build reads the credentials from the secret only; drop the username and password.`,
     );
+  }
+  if ((input.registryUsername || input.registrySecret) && image === undefined) {
+    const flag = input.registrySecret ? "--registry-secret" : "--registry-username";
+    throw new PacklineError(
+      `${flag} needs --image: without --image the image goes to the registry inside the Dagger engine, which needs no login.`,
+    );
+  }
+  const env = (input.env ?? []).map(parseEnvEntry);
+  const seen = new Set<string>();
+  for (const { name } of env) {
+    if (seen.has(name)) throw new PacklineError(`--env ${name} was given twice: give each variable once.`);
+    seen.add(name);
   }
 
   const creationTime = parseCreationTime(input.creationTime);
@@ -103,10 +118,11 @@ export function validateOptions(input: BuildInput): BuildOptions {
     image,
     builder: parseImageReference(input.builder || DEFAULT_BUILDER, "--builder"),
     runImage: input.runImage ? parseImageReference(input.runImage, "--run-image") : undefined,
-    env: (input.env ?? []).map(parseEnvEntry),
+    env,
     buildpacks: (input.buildpacks ?? []).map(parseBuildpack),
     registryUsername: input.registryUsername || undefined,
-    cacheImage: input.cacheImage ? parseImageReference(input.cacheImage, "--cache-image") : undefined,
+    registrySecret: input.registrySecret ? kubernetesName("--registry-secret", input.registrySecret) : undefined,
+    cacheImage: input.cacheImage ? parseCacheImage(input.cacheImage) : undefined,
     clearCache: input.clearCache ?? false,
     creationTime,
     insecureRegistries: (input.insecureRegistries ?? []).map(parseInsecureRegistry),
@@ -128,7 +144,7 @@ function parseSource(input: BuildInput, versionInput: string): Source {
 
 function parseRepoUrl(url: string): string {
   const trimmed = url.trim();
-  const scp = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$/; // git@github.com:acme/app.git
+  const scp = /^[A-Za-z0-9_][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*:[^\s]+$/; // git@github.com:acme/app.git
   let ok = scp.test(trimmed);
   if (!ok) {
     try {
@@ -145,16 +161,22 @@ function parseRepoUrl(url: string): string {
     }
   }
   if (!ok) {
+    // Hide anything before an "@" after the scheme: it may be a password.
+    const shown = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, "$1***@");
     throw new PacklineError(
-      `--repo ${quote(url)} is not a git URL: use https://host/owner/repo(.git), ssh://git@host/owner/repo or git@host:owner/repo.`,
+      `--repo ${quote(shown)} is not a git URL: use https://host/owner/repo(.git), ssh://git@host/owner/repo or git@host:owner/repo.`,
     );
+  }
+  if (/[{}\s"'`\\]/.test(trimmed)) {
+    throw new PacklineError(`--repo ${quote(url)} has braces, quotes, blanks or backslashes: percent-encode them (e.g. %7B for {).`);
   }
   return trimmed;
 }
 
 function parseGitRef(ref: string): string {
   // git check-ref-format's main rules, so that a typo fails here instead of after the clone started.
-  const bad = /(^[-/.])|\.\.|[\s~^:?*[\\]|@\{|\/\/|\.lock$|\/$|\.$/;
+  // Braces are refused too: a ref is placed in cluster manifests, where "{{" would start an Argo expression.
+  const bad = /(^[-/.])|\/\.|\.\.|[\s~^:?*[\\{}]|\/\/|\.lock$|\/$|\.$|^@$/;
   if (ref === "" || bad.test(ref) || [...ref].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)) {
     throw new PacklineError(`--ref ${quote(ref)} is not a valid git ref: give a tag, branch or commit, e.g. v1.2.3, main or a commit SHA.`);
   }
@@ -196,14 +218,36 @@ export function parseCreationTime(value: string | undefined): CreationTime {
   if (value === undefined || value === "" || value === "default") return { kind: "default" };
   if (value === "now") return { kind: "now" };
   if (value === "commit") return { kind: "commit" };
+  value = value.trim();
+  if (value === "now") return { kind: "now" };
+  if (value === "commit") return { kind: "commit" };
   if (/^[0-9]{1,11}$/.test(value)) return { kind: "unix", seconds: Number(value) };
   throw new PacklineError(
     `--creation-time ${quote(value)} is not understood: use now, commit (the source commit's time), or unix seconds such as 1700000000; leave it out for the reproducible default (1980-01-01T00:00:01Z).`,
   );
 }
 
+/** A Kubernetes object name (DNS-1123 subdomain), for secrets referenced by name. */
+function kubernetesName(flag: string, value: string): string {
+  if (value.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value)) {
+    throw new PacklineError(
+      `${flag} ${quote(value)} is not a valid Kubernetes name: use lower-case letters, digits, "-" and ".", starting and ending with a letter or digit (e.g. regcred).`,
+    );
+  }
+  return value;
+}
+
+function parseCacheImage(value: string): ImageReference {
+  const ref = parseImageReference(value, "--cache-image");
+  if (ref.digest) {
+    throw new PacklineError(`--cache-image ${quote(value)} has a digest, but the cache image is written to: give a repository and tag, e.g. registry.example.com/acme/app-cache:build.`);
+  }
+  return ref;
+}
+
 function parseInsecureRegistry(value: string): string {
-  if (!REGISTRY_HOST.test(value)) {
+  const port = /:([0-9]+)$/.exec(value)?.[1];
+  if (!REGISTRY_HOST.test(value) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
     throw new PacklineError(`--insecure-registry ${quote(value)} is not host[:port]: e.g. registry.local:5000.`);
   }
   return value;

@@ -17,9 +17,12 @@ export function planText(plan: BuildPlan, secretSources: Readonly<Record<string,
   lines.push(
     `source     ${plan.source.kind === "git" ? `git ${plan.source.url} at ${plan.source.ref}` : "local directory (--source, or the context directory)"}`,
   );
-  if (plan.registryAuth) {
+  const auth = plan.registryAuth;
+  if (auth?.kind === "password") {
     const from = secretSources["registry-password"] ?? "a secret";
-    lines.push(`login      ${plan.registryAuth.username} at ${plan.registryAuth.registry}, password from ${from} (never shown)`);
+    lines.push(`login      ${auth.username} at ${auth.registry}, password from ${from} (never shown)`);
+  } else if (auth) {
+    lines.push(`login      at ${auth.registry} with the docker config in secret ${auth.secretName}`);
   }
   lines.push(`created    ${creationText(plan)}`);
   for (const note of plan.notes) lines.push(`note       ${note}`);
@@ -65,6 +68,8 @@ function mountText(mount: Mount): string {
       return `${mount.path}  cache ${JSON.stringify(mount.key)}${owned}`;
     case "secret":
       return `${mount.path}  secret ${JSON.stringify(mount.secret.name)} (value never shown)`;
+    case "docker-socket":
+      return `${mount.path}  the node's Docker socket`;
   }
 }
 

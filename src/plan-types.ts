@@ -37,7 +37,8 @@ export interface PlanFile {
  * - `source`: the application source (a local directory or the cloned repository);
  * - `cache`: the buildpacks cache, kept between builds under `key`;
  * - `scratch`: an empty directory for this build only;
- * - `secret`: one file holding a secret (e.g. a docker config.json with registry credentials), read-only.
+ * - `secret`: one file holding a secret (e.g. a docker config.json with registry credentials), read-only;
+ * - `docker-socket`: the node's Docker daemon socket (only the article's `pack` form uses it).
  * `ownedByBuildUser` means the directory must belong to the builder's CNB user (CNB_USER_ID:CNB_GROUP_ID of the
  * builder image) before the build starts, because the lifecycle drops to that user to run the buildpacks.
  */
@@ -45,7 +46,8 @@ export type Mount =
   | { readonly kind: "source"; readonly path: string; readonly ownedByBuildUser: boolean }
   | { readonly kind: "cache"; readonly path: string; readonly key: string; readonly ownedByBuildUser: boolean }
   | { readonly kind: "scratch"; readonly path: string; readonly ownedByBuildUser: boolean }
-  | { readonly kind: "secret"; readonly path: string; readonly secret: SecretRef };
+  | { readonly kind: "secret"; readonly path: string; readonly secret: SecretRef }
+  | { readonly kind: "docker-socket"; readonly path: string };
 
 /** One container run: everything a backend needs to start it, nothing it has to work out. */
 export interface ContainerStep {
@@ -66,9 +68,10 @@ export type SourcePlan =
   | { readonly kind: "local" }
   | { readonly kind: "git"; readonly url: string; readonly ref: string; readonly auth?: SecretRef };
 
-/** Registry credentials: a username and a password by reference. */
-export interface RegistryAuthPlan {
-  readonly registry: string;
-  readonly username: string;
-  readonly password: SecretRef;
-}
+/**
+ * Registry credentials, by reference: a user name with a password secret (Dagger, the CLI), or a docker config.json
+ * already stored as a secret (a Kubernetes `kubernetes.io/dockerconfigjson` Secret in a cluster).
+ */
+export type RegistryAuthPlan =
+  | { readonly kind: "password"; readonly registry: string; readonly username: string; readonly password: SecretRef }
+  | { readonly kind: "docker-config-secret"; readonly registry: string; readonly secretName: string };

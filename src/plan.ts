@@ -77,10 +77,7 @@ export function planFromOptions(options: BuildOptions): BuildPlan {
     : { kind: "engine-registry", host: ENGINE_REGISTRY.host };
   const image = options.image?.name ?? `${ENGINE_REGISTRY.host}/${defaultRepositoryName(options)}`;
   const references = options.tags.tags.map((tag) => (options.image ? withTag(options.image, tag) : `${image}:${tag}`));
-  const registryAuth: RegistryAuthPlan | undefined =
-    options.image && options.registryUsername
-      ? { registry: authKeyFor(options.image), username: options.registryUsername, password: { name: "registry-password" } }
-      : undefined;
+  const registryAuth = registryAuthPlan(options);
   const source: SourcePlan =
     options.source.kind === "git" ? { kind: "git", url: options.source.url, ref: options.source.ref } : { kind: "local" };
 
@@ -100,11 +97,25 @@ export function planFromOptions(options: BuildOptions): BuildPlan {
   };
 }
 
+function registryAuthPlan(options: BuildOptions): RegistryAuthPlan | undefined {
+  if (!options.image) return undefined;
+  const registry = authKeyFor(options.image);
+  if (options.registrySecret) return { kind: "docker-config-secret", registry, secretName: options.registrySecret };
+  if (options.registryUsername) {
+    return { kind: "password", registry, username: options.registryUsername, password: { name: "registry-password" } };
+  }
+  return undefined;
+}
+
 /** Without --image, name the repository after the cloned repository (`.../acme/app.git` -> `app`), else `app`. */
 function defaultRepositoryName(options: BuildOptions): string {
   if (options.source.kind !== "git") return ENGINE_REGISTRY.defaultRepository;
-  const last = options.source.url.replace(/\.git$/, "").split(/[/:]/).pop() ?? "";
-  const name = last.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
+  const last = options.source.url.replace(/\/+$/, "").replace(/\.git$/, "").split(/[/:]/).pop() ?? "";
+  // Keep only separators an image path allows (".", "_", "__", runs of "-"); anything else becomes "-".
+  const name = last
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, (sep) => (sep === "." || sep === "_" || sep === "__" || /^-+$/.test(sep) ? sep : "-"))
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
   return name || ENGINE_REGISTRY.defaultRepository;
 }
 

@@ -7,6 +7,7 @@ import { PacklineError, quote } from "./errors.js";
  * - `floating` adds `MAJOR.MINOR` and `MAJOR` (for 0.x versions only `0.MINOR`, because a 0.x major promises nothing);
  * - `latest` adds `latest`;
  * - a prerelease (`1.2.3-rc.1`) publishes its own tag only: floating tags and `latest` must never move to a prerelease.
+ * - MAJOR, MINOR and PATCH have at most 15 digits;
  * - build metadata (`+build.5`) is refused: `+` is not allowed in an OCI tag, and dropping it silently would let two
  *   different builds overwrite one tag.
  */
@@ -31,6 +32,9 @@ export interface TagSet {
   readonly notes: readonly string[];
 }
 
+// Numbers that every semver reader (JavaScript's safe integers, the cluster's shell check) reads the same way.
+const MAX_DIGITS = 15;
+
 // The OCI distribution spec's tag grammar.
 const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
@@ -47,7 +51,13 @@ export function parseVersion(input: string): Version {
         ` (prereleases like 1.2.3-rc.1 are fine).`,
     );
   }
-  const parsed = semver.parse(version)!;
+  // Parse the input, not `version`: semver.valid() has already dropped any build metadata from it.
+  const parsed = semver.parse(trimmed)!;
+  if ([parsed.major, parsed.minor, parsed.patch].some((n) => String(n).length > MAX_DIGITS)) {
+    throw new PacklineError(
+      `--tag ${quote(input)} has a version number longer than ${MAX_DIGITS} digits: use MAJOR.MINOR.PATCH numbers of at most ${MAX_DIGITS} digits.`,
+    );
+  }
   if (parsed.build.length > 0) {
     throw new PacklineError(
       `--tag ${quote(input)} has build metadata (+${parsed.build.join(".")}), which an OCI image tag cannot hold:` +

@@ -137,6 +137,11 @@ function envValue(variable: EnvVar, runtime: Record<string, string>): string {
 async function registrySecrets(plan: BuildPlan, inputs: RunInputs): Promise<{ byName: Record<string, Secret>; plaintexts: string[] }> {
   const auth = plan.registryAuth;
   if (!auth) return { byName: {}, plaintexts: [] };
+  if (auth.kind !== "password") {
+    throw new PacklineError(
+      `--registry-secret ${quote(auth.secretName)} names a cluster secret: on Dagger give --registry-username and --registry-password instead.`,
+    );
+  }
   if (!inputs.registryPassword) throw new PacklineError("--registry-username was given without --registry-password.");
   const password = await inputs.registryPassword.plaintext();
   const config = dockerConfigJson(auth.registry, auth.username, password);
@@ -170,7 +175,10 @@ function publishedContainer(plan: BuildPlan, digest: string, registry: Service |
     return dag.container().import_(tarball);
   }
   let c = dag.container();
-  if (plan.registryAuth && password) c = c.withRegistryAuth(plan.publishTo.kind === "registry" ? plan.publishTo.registry : "", plan.registryAuth.username, password);
+  const auth = plan.registryAuth;
+  if (auth?.kind === "password" && password && plan.publishTo.kind === "registry") {
+    c = c.withRegistryAuth(plan.publishTo.registry, auth.username, password);
+  }
   return c.from(byDigest);
 }
 
