@@ -124,7 +124,7 @@ export function createProgram(io: CliIO = defaultIO): Command {
     .description("Clone, build with Cloud Native Buildpacks, and publish under semver tags: on a laptop, in CI, in Argo Workflows.")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError();
+    .showHelpAfterError("(add --help for usage)");
 
   addBuildFlags(program.command("plan").description("print what a build would run (no engine needed)"))
     .option("--json", "print the plan as JSON", false)

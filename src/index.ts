@@ -5,7 +5,8 @@
  * This file is the Dagger surface only: it turns arguments into a plan (src/plan.ts) and hands the plan to the Dagger
  * runner (src/dagger/runner.ts). Nothing here may run at import time: the engine imports every file under src/.
  */
-import { argument, func, object, type Container, type Directory, type Secret } from "@dagger.io/dagger";
+import { argument, dag, func, object, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
+import { exportArgo } from "./argo/export.js";
 import { buildSummary } from "./build-summary.js";
 import { runPlan } from "./dagger/runner.js";
 import { DEFAULT_BUILDER } from "./options.js";
@@ -105,5 +106,80 @@ export class Packline {
     });
     const result = await runPlan(plan, { source: source ?? context, registryPassword });
     return new BuildResult(result.digest, [...result.published], result.container, buildSummary(plan, result.published));
+  }
+
+  /**
+   * The same build as an Argo Workflows manifest for a cluster: a WorkflowTemplate (or a Workflow) that runs the same
+   * builder image with the same creator arguments. Export it with `export --path build.yaml`.
+   */
+  @func()
+  argo(
+    /** The git repository the cluster clones, e.g. https://github.com/acme/app. */
+    repo: string,
+    /** The image repository to publish to, e.g. registry.example.com/acme/app. */
+    image: string,
+    /** Default version for the workflow's `tag` parameter; without it, tag is required at submit time. */
+    tag?: string,
+    /** The git tag, branch or commit to clone (default: the tag). */
+    ref?: string,
+    /** kubernetes.io/dockerconfigjson Secret with the registry credentials. */
+    registrySecret?: string,
+    /** workflow-template (default) or workflow. */
+    kind: string = "workflow-template",
+    /** creator (daemonless, unprivileged; default) or pack (the article's privileged pack with the node's Docker socket). */
+    executor: string = "creator",
+    /** The template's name, or the Workflow's generateName prefix (default: packline-<repo name>). */
+    name?: string,
+    /** Namespace to create it in. */
+    namespace?: string,
+    /** Service account the pods run as. */
+    serviceAccount?: string,
+    /** Secret with keys username and password (a token) for a private repository. */
+    gitSecret?: string,
+    /** The buildpacks builder image whose lifecycle runs the build. */
+    builder: string = DEFAULT_BUILDER,
+    /** The run image to base the app image on (default: the builder's). */
+    runImage?: string,
+    /** Build-time environment, KEY=VALUE, repeatable. */
+    env: string[] = [],
+    /** Buildpacks to run instead of the builder's detection order, id@version, repeatable. */
+    buildpack: string[] = [],
+    /** Keep the buildpacks cache in this registry image. */
+    cacheImage?: string,
+    /** PersistentVolumeClaim that keeps the buildpacks cache between builds. */
+    cachePvc?: string,
+    /** Do not restore the buildpacks cache. */
+    clearCache: boolean = false,
+    /** Image creation time: default (reproducible), now, commit, or unix seconds. */
+    creationTime: string = "default",
+    /** Also publish MAJOR.MINOR and MAJOR tags (never for prereleases). */
+    floatingTags: boolean = false,
+    /** Also publish latest (never for prereleases). */
+    latest: boolean = false,
+    /** Registries reached over plain HTTP or an untrusted certificate, host[:port], repeatable. */
+    insecureRegistry: string[] = [],
+    /** Size of the volume holding the source and layers. */
+    workspaceSize: string = "2Gi",
+    /** CPU request of the build container, e.g. 500m. */
+    cpuRequest?: string,
+    /** Memory request of the build container, e.g. 1Gi. */
+    memoryRequest?: string,
+    /** CPU limit of the build container. */
+    cpuLimit?: string,
+    /** Memory limit of the build container. */
+    memoryLimit?: string,
+    /** Retries of the clone and of the build/publish step. */
+    retries: number = 2,
+    /** Fail the workflow after this many seconds. */
+    deadline?: number,
+    /** When to delete finished pods: OnPodSuccess, OnPodCompletion, OnWorkflowSuccess, OnWorkflowCompletion or none. */
+    podGc: string = "OnPodSuccess",
+  ): File {
+    const result = exportArgo(
+      { tag, repo, ref, image, builder, runImage, env, buildpacks: buildpack, registrySecret, cacheImage, clearCache, creationTime, floatingTags, latest, insecureRegistries: insecureRegistry },
+      { kind, executor, name, namespace, serviceAccount, gitSecret, cachePvc, workspaceSize, cpuRequest, memoryRequest, cpuLimit, memoryLimit, retries, deadline, podGc },
+    );
+    for (const warning of result.warnings) console.error(`packline: warning: ${warning}`);
+    return dag.directory().withNewFile("build.yaml", result.yaml).file("build.yaml");
   }
 }

@@ -56,6 +56,7 @@ export function packStep(options: BuildOptions, plan: BuildPlan): ContainerStep 
       { kind: "scratch", path: PATHS.layers, ownedByBuildUser: false },
       { kind: "scratch", path: PATHS.platform, ownedByBuildUser: false },
       ...plan.build.mounts.filter((m) => m.kind === "secret"),
+      { kind: "docker-socket", path: DOCKER_SOCKET },
     ],
     workdir: PATHS.workspace,
   };

@@ -66,7 +66,7 @@ describe("validateOptions: the tag", () => {
     }
   });
 
-  // BUG (src/tags.ts), see tags.test.ts: build metadata is silently dropped instead of refused.
+  // Regression (src/tags.ts), see tags.test.ts: build metadata is was once silently dropped instead of refused.
   it("refuses --tag 1.2.3+build.5 (build metadata an OCI tag cannot hold)", () => {
     const message = messageFor({ tag: "1.2.3+build.5" });
     expect(message).toContain('"1.2.3+build.5"');
@@ -135,8 +135,8 @@ describe("validateOptions: source", () => {
     },
   );
 
-  // BUG (src/options.ts parseRepoUrl): the credentials check runs only once the scheme and host passed, so a URL with
-  // credentials that fails for another reason is echoed whole in the "not a git URL" message, password included.
+  // Regression (src/options.ts parseRepoUrl): the credentials check ran only once the scheme and host passed, so a URL with
+  // credentials that failed for another reason was echoed whole in the "not a git URL" message, password included.
   // Fix: redact the userinfo before quoting, in that message:
   //   quote(url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, "$1***@"))
   it.each(["ftp://u:s3cr3t-pw@host/r", "https://u:s3cr3t-pw@/r", "u:s3cr3t-pw@host:r"])(

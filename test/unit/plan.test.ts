@@ -254,7 +254,7 @@ describe("image, publish target and references", () => {
     expect(p.publishTo).toEqual({ kind: "engine-registry", host: "registry:5000" });
   });
 
-  // BUG (src/plan.ts defaultRepositoryName): it keeps any run of [a-z0-9._-], but an image path component allows only
+  // Regression (src/plan.ts defaultRepositoryName): it keeps any run of [a-z0-9._-], but an image path component allows only
   // ".", "_", "__" or runs of "-" between alphanumerics, so these repositories give references the creator refuses.
   // Fix: replace every other separator run with "-":
   //   last.toLowerCase().replace(/[^a-z0-9]+/g, (sep) => (sep === "." || sep === "_" || sep === "__" || /^-+$/.test(sep) ? sep : "-"))

@@ -111,7 +111,7 @@ describe("parseVersion: refusals", () => {
     expect(error.message).toContain("shorten the prerelease");
   });
 
-  // BUG (src/tags.ts): parseVersion checks build metadata on semver.valid()'s output, which has already dropped
+  // Regression (src/tags.ts): parseVersion checks build metadata on semver.valid()'s output, which has already dropped
   // "+build.5", so the check never fires and 1.2.3+build.5 silently publishes 1.2.3. Fix: semver.parse(trimmed).
   it.each([
     ["1.2.3+build.5", "+build.5"],
