@@ -1,10 +1,9 @@
 /**
  * packline: clone a git repository, build it into an OCI image with Cloud Native Buildpacks (no Dockerfile), and
  * publish it under semantic-version tags. The same plan runs here, in any CI, and in Argo Workflows.
- *
- * This file is the Dagger surface only: it turns arguments into a plan (src/plan.ts) and hands the plan to the Dagger
- * runner (src/dagger/runner.ts). Nothing here may run at import time: the engine imports every file under src/.
  */
+// This file is the Dagger surface only: it turns arguments into a plan (src/plan.ts) and hands the plan to the Dagger
+// runner (src/dagger/runner.ts). Nothing here may run at import time: the engine imports every file under src/.
 import { argument, dag, func, object, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
 import { exportArgo } from "./argo/export.js";
 import { buildSummary } from "./build-summary.js";
@@ -43,7 +42,7 @@ export class BuildResult {
 @object()
 export class Packline {
   /**
-   * Build the source with the builder's lifecycle creator (daemonless, unprivileged) and publish it under the tags
+   * Build the source with the builder's lifecycle creator (no Docker daemon, no privileged mode) and publish it under the tags
    * the version gives. Without --image, the image goes to a registry inside the Dagger engine: nothing leaves the machine.
    */
   @func({ cache: "never" })

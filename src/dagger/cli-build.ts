@@ -10,7 +10,8 @@ export async function runBuildThroughSdk(flags: BuildFlags, password: string | u
   let summary = "";
   await connection(
     async () => {
-      const context = dag.host().directory(flags.source ?? ".", { exclude: [".git", "**/node_modules"] });
+      // The same exclusions as the module's context directory (src/index.ts), so both commands build the same files.
+      const context = dag.host().directory(flags.source ?? ".", { exclude: [".git", "**/node_modules", ".dagger", "sdk"] });
       const registryPassword = password === undefined ? undefined : dag.setSecret("packline-registry-password", password);
       const result = await new Packline().build(
         flags.tag,

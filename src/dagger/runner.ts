@@ -79,10 +79,17 @@ async function runtimeValues(plan: BuildPlan): Promise<Record<string, string>> {
     const step = plan.commitTime;
     if (!step || plan.source.kind !== "git") throw new PacklineError("--creation-time commit needs --repo.");
     const withGit = dag.git(plan.source.url).ref(plan.source.ref).tree({ discardGitDir: false });
-    const out = await applyStep(dag.container().from(step.image), step, { source: withGit, owner: "0:0", runtime: {}, secrets: {} })
-      .withExec([...step.command, ...step.args])
-      .stdout();
-    values["commit-time"] = out.trim();
+    const ran = applyStep(dag.container().from(step.image), step, { source: withGit, owner: "0:0", runtime: {}, secrets: {} }).withExec(
+      [...step.command, ...step.args],
+      { expect: ReturnType.Any },
+    );
+    const out = (await ran.stdout()).trim();
+    if ((await ran.exitCode()) !== 0 || !/^[0-9]+$/.test(out)) {
+      throw new PacklineError(
+        `--creation-time commit: could not read the commit time of ${quote(plan.source.url)} at ${quote(plan.source.ref)} (git printed ${quote(out)}): check --repo and --ref, or pass unix seconds.`,
+      );
+    }
+    values["commit-time"] = out;
   }
   return values;
 }
@@ -148,7 +155,9 @@ async function registrySecrets(plan: BuildPlan, inputs: RunInputs): Promise<{ by
   // The name scopes the secret to this registry and user; the value never leaves the engine.
   const secret = dag.setSecret(`packline-${auth.password.name}-${auth.registry}-${auth.username}`, config);
   const mount = plan.build.mounts.find((m) => m.kind === "secret");
-  return { byName: mount && mount.kind === "secret" ? { [mount.secret.name]: secret } : {}, plaintexts: [password, config] };
+  // Everything derived from the password is redacted too (the base64 "user:password" is what a registry log may echo).
+  const basic = Buffer.from(`${auth.username}:${password}`, "utf8").toString("base64");
+  return { byName: mount && mount.kind === "secret" ? { [mount.secret.name]: secret } : {}, plaintexts: [password, config, basic] };
 }
 
 /** The registry inside the engine; its storage is a cache volume, so images survive between calls on one engine. */
