@@ -7,7 +7,14 @@ export interface Example {
   readonly args: readonly string[];
 }
 
-const APP = ["--repo", "https://github.com/sylvainkalache/deploy-buildpack-containerized-python-app-to-argo", "--image", "registry.example.com/acme/python-app"];
+const APP = [
+  "--repo",
+  "https://github.com/sylvainkalache/deploy-buildpack-containerized-python-app-to-argo",
+  "--image",
+  "registry.example.com/acme/python-app",
+  "--name",
+  "python-app",
+];
 
 export const EXAMPLES: readonly Example[] = [
   {
