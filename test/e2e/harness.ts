@@ -1,0 +1,610 @@
+/**
+ * The e2e harness: runs packline plan steps against the real components test/e2e/setup.sh starts (a Docker daemon,
+ * an htpasswd-protected registry on 127.0.0.1, a busybox test builder with the real lifecycle, the real pack CLI).
+ *
+ * `runStep` executes a plan `ContainerStep` the way a backend must: exactly the image, user, command, args, env,
+ * files, mounts and workdir the plan gives. Nothing about the creator is known here; it all comes from the plan.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, posix } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ContainerStep, SecretRef } from "../../src/plan-types.js";
+
+export const E2E_DIR = dirname(fileURLToPath(import.meta.url));
+
+// ------------------------------------------------------------------------------------------------------ state
+
+/** What setup.sh wrote to state.json. */
+export interface E2EState {
+  readonly stateDir: string;
+  /** `unix:///…/docker.sock`: the harness's own dockerd (no bridge network: containers use `--network host`). */
+  readonly dockerHost: string;
+  readonly dockerBin: string;
+  /** A DOCKER_CONFIG directory whose config.json holds the registry's credentials (docker login). */
+  readonly dockerConfigDir: string;
+  /** `127.0.0.1:<port>`: plain HTTP, htpasswd (Basic) auth. */
+  readonly registry: string;
+  readonly username: string;
+  readonly password: string;
+  /** `<registry>/e2e/builder:busybox`, made by `pack builder create`, in the registry and the daemon. */
+  readonly builderImage: string;
+  /** `<registry>/e2e/run:busybox`, the builder's run image, in the registry and the daemon. */
+  readonly runImage: string;
+  readonly buildImage: string;
+  readonly stackId: string;
+  readonly cnbUserId: number;
+  readonly cnbGroupId: number;
+  readonly buildpack: { readonly id: string; readonly version: string; readonly dir: string };
+  readonly fixtureApp: string;
+  readonly packBin: string;
+  readonly packHome: string;
+  readonly packVersion: string;
+  readonly lifecycleVersion: string;
+  readonly platformApis: readonly string[];
+  readonly buildpackApis: readonly string[];
+  readonly sizes: { readonly runImageBytes: number; readonly builderImageBytes: number };
+}
+
+export function stateFilePath(): string {
+  return process.env.PACKLINE_E2E_STATE ?? join(process.env.PACKLINE_E2E_STATE_DIR ?? "/var/lib/packline-e2e", "state.json");
+}
+
+let cachedState: E2EState | undefined;
+
+/** Reads state.json (once). Throws with the reason when setup.sh has not run. */
+export function e2eState(): E2EState {
+  if (cachedState) return cachedState;
+  const file = stateFilePath();
+  if (!existsSync(file)) {
+    throw new Error(`e2e state file ${file} is missing: run test/e2e/setup.sh as root first (vitest.e2e.config.ts does)`);
+  }
+  cachedState = JSON.parse(readFileSync(file, "utf8")) as E2EState;
+  return cachedState;
+}
+
+// ------------------------------------------------------------------------------------------------------ processes
+
+export interface RunResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ExecOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly input?: string;
+  readonly timeoutMs?: number;
+  /** Throw (with the output) when the exit code is not 0. Default true. */
+  readonly check?: boolean;
+  /** Echo the output as it comes (also on when PACKLINE_E2E_VERBOSE=1). */
+  readonly echo?: boolean;
+}
+
+/** Runs a program without a shell, collecting its output. */
+export function exec(file: string, args: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
+  const echo = opts.echo ?? process.env.PACKLINE_E2E_VERBOSE === "1";
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (echo) process.stdout.write(d);
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (echo) process.stderr.write(d);
+    });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          child.kill("SIGKILL");
+        }, opts.timeoutMs)
+      : undefined;
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      const result = { exitCode: code ?? (signal ? 128 : 1), stdout, stderr };
+      if ((opts.check ?? true) && result.exitCode !== 0) {
+        reject(new Error(`${file} ${args.join(" ")} exited ${result.exitCode}${signal ? ` (${signal})` : ""}\n${stdout}\n${stderr}`));
+      } else {
+        resolve(result);
+      }
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** The environment every docker/pack call gets: the harness's daemon and the registry login. */
+export function dockerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const s = e2eState();
+  return { ...process.env, DOCKER_HOST: s.dockerHost, DOCKER_CONFIG: s.dockerConfigDir, ...extra };
+}
+
+/** `docker <args>` against the harness's daemon. */
+export function docker(args: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
+  return exec(e2eState().dockerBin, args, { ...opts, env: dockerEnv(opts.env) });
+}
+
+// ------------------------------------------------------------------------------------------------------ runStep
+
+/** Values for the plan's `{ runtime: … }` env vars; the harness fills "run-id" and "now" itself when absent. */
+export type RuntimeValues = Readonly<Record<string, string>>;
+
+export interface RunStepOptions {
+  /** Host directory mounted at every `source` mount. It is chowned when the plan says so: pass a copy. */
+  readonly sourceDir?: string;
+  /** Host directory for `cache` mounts (else a docker volume named after the mount's key, see `cacheVolume`). */
+  readonly cacheDir?: string;
+  /** Docker volume for `cache` mounts; default `packline-e2e-cache-<key, sanitized>`. Ignored with `cacheDir`. */
+  readonly cacheVolume?: string;
+  /** Secret values by SecretRef name (env secrets and secret mounts). */
+  readonly secrets?: Readonly<Record<string, string>>;
+  readonly runtime?: RuntimeValues;
+  /** Extra `docker run` flags, before the image (e.g. `--pull=never`). */
+  readonly dockerArgs?: readonly string[];
+  readonly timeoutMs?: number;
+  readonly echo?: boolean;
+}
+
+export interface StepRun extends RunResult {
+  /** The `docker run` argv (secret values never appear in it). */
+  readonly argv: readonly string[];
+  /** Host directory of each scratch mount, by container path (e.g. "/layers"): read report.toml from there. */
+  readonly scratch: Readonly<Record<string, string>>;
+  /** stdout + stderr. */
+  readonly output: string;
+  /** Removes the scratch directories and secret files of this run. */
+  cleanup(): void;
+}
+
+/** The shapes the plan's env vars and mounts may take, new kinds included (a loose view of plan-types.ts). */
+interface AnyEnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly secret?: SecretRef;
+  readonly runtime?: string;
+}
+interface AnyMount {
+  readonly kind: string;
+  readonly path: string;
+  readonly ownedByBuildUser?: boolean;
+  readonly key?: string;
+  readonly secret?: SecretRef;
+}
+
+function secretValue(opts: RunStepOptions, ref: SecretRef): string {
+  const value = opts.secrets?.[ref.name];
+  if (value === undefined) throw new Error(`runStep: the plan needs secret "${ref.name}" and the caller gave none`);
+  return value;
+}
+
+function runtimeValue(opts: RunStepOptions, kind: string): string {
+  const given = opts.runtime?.[kind];
+  if (given !== undefined) return given;
+  if (kind === "run-id") return randomUUID();
+  if (kind === "now") return String(Math.floor(Date.now() / 1000));
+  throw new Error(`runStep: the plan needs runtime value "${kind}" and the caller gave none`);
+}
+
+export function cacheVolumeName(key: string): string {
+  return `packline-e2e-cache-${key.replace(/[^a-zA-Z0-9_.-]+/g, "-")}`.slice(0, 200);
+}
+
+/**
+ * Makes mounted directories belong to the builder's CNB user, as a backend does: a root container of the step's
+ * image running `chown -R "$CNB_USER_ID:$CNB_GROUP_ID"` (the ids are the builder image's own env).
+ */
+export async function chownToBuildUser(image: string, volumes: readonly string[], paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await docker([
+    "run", "--rm", "--network", "host", "--user", "0", "--entrypoint", "/bin/sh",
+    ...volumes.flatMap((v) => ["-v", v]),
+    image, "-c", 'chown -R "$CNB_USER_ID:$CNB_GROUP_ID" "$@"', "chown", ...paths,
+  ]);
+}
+
+/** Writes a file the plan gives into the host directory behind the mount that holds its path; else returns false. */
+function writeUnderMount(mountDirs: ReadonlyMap<string, string>, path: string, contents: string): boolean {
+  for (const [mountPath, hostDir] of mountDirs) {
+    const rel = posix.relative(mountPath, path);
+    if (rel && !rel.startsWith("..") && !posix.isAbsolute(rel)) {
+      const target = join(hostDir, ...rel.split("/"));
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, contents);
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Runs one plan step with `docker run --network host`: exactly its image, user, workdir, command + args and env;
+ * its files written before the start; its mounts backed by host directories (source, scratch), a docker volume or
+ * host directory (cache) and host files (secrets); `ownedByBuildUser` mounts chowned to the builder's CNB user first.
+ * Never throws for a non-zero exit: check `exitCode` (the output is in the result).
+ */
+export async function runStep(step: ContainerStep, opts: RunStepOptions = {}): Promise<StepRun> {
+  const work = mkdtempSync(join(tmpdir(), `packline-e2e-step-${step.name}-`));
+  const volumes: string[] = [];
+  const mountDirs = new Map<string, string>(); // container path -> host dir, for writing files
+  const owned: string[] = [];
+  const scratch: Record<string, string> = {};
+  const childEnv: NodeJS.ProcessEnv = {};
+  const envArgs: string[] = [];
+
+  for (const m of step.mounts as readonly AnyMount[]) {
+    switch (m.kind) {
+      case "source": {
+        if (!opts.sourceDir) throw new Error(`runStep: step "${step.name}" mounts the source at ${m.path}: give sourceDir`);
+        volumes.push(`${opts.sourceDir}:${m.path}`);
+        mountDirs.set(m.path, opts.sourceDir);
+        break;
+      }
+      case "scratch": {
+        const dir = join(work, "scratch", m.path.replace(/\//g, "_"));
+        mkdirSync(dir, { recursive: true });
+        volumes.push(`${dir}:${m.path}`);
+        mountDirs.set(m.path, dir);
+        scratch[m.path] = dir;
+        break;
+      }
+      case "cache": {
+        if (opts.cacheDir) {
+          mkdirSync(opts.cacheDir, { recursive: true });
+          volumes.push(`${opts.cacheDir}:${m.path}`);
+          mountDirs.set(m.path, opts.cacheDir);
+        } else {
+          volumes.push(`${opts.cacheVolume ?? cacheVolumeName(m.key ?? step.name)}:${m.path}`);
+        }
+        break;
+      }
+      case "secret": {
+        if (!m.secret) throw new Error(`runStep: secret mount ${m.path} names no secret`);
+        const file = join(work, "secrets", randomUUID());
+        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+        writeFileSync(file, secretValue(opts, m.secret), { mode: 0o400 }); // like a Dagger secret mount: root, 0400
+        volumes.push(`${file}:${m.path}:ro`);
+        break;
+      }
+      default:
+        throw new Error(`runStep: unknown mount kind "${m.kind}" at ${m.path}`);
+    }
+    if (m.ownedByBuildUser) owned.push(m.path);
+  }
+
+  const outside: { path: string; contents: string }[] = [];
+  for (const f of step.files) {
+    if (!writeUnderMount(mountDirs, f.path, f.contents)) outside.push(f);
+  }
+
+  for (const e of step.env as readonly AnyEnvVar[]) {
+    if (e.value !== undefined) {
+      envArgs.push("-e", `${e.name}=${e.value}`);
+    } else if (e.secret) {
+      // the value goes through the docker client's environment, never its argv
+      childEnv[e.name] = secretValue(opts, e.secret);
+      envArgs.push("-e", e.name);
+    } else if (e.runtime !== undefined) {
+      envArgs.push("-e", `${e.name}=${runtimeValue(opts, e.runtime)}`);
+    } else {
+      throw new Error(`runStep: env var ${e.name} has no value, secret or runtime`);
+    }
+  }
+
+  const volumeArgs = volumes.flatMap((v) => ["-v", v]);
+  await chownToBuildUser(step.image, volumes, owned);
+
+  const [entrypoint, ...commandRest] = step.command;
+  const name = `packline-e2e-${step.name}-${randomUUID().slice(0, 8)}`;
+  const createArgs = [
+    "create", "--name", name, "--network", "host",
+    "--user", step.user, "--workdir", step.workdir,
+    ...(entrypoint !== undefined ? ["--entrypoint", entrypoint] : []),
+    ...envArgs, ...volumeArgs, ...(opts.dockerArgs ?? []),
+    step.image, ...commandRest, ...step.args,
+  ];
+  try {
+    await docker(createArgs, { env: childEnv });
+    for (const f of outside) await copyIntoContainer(name, f.path, f.contents);
+    const run = await docker(["start", "--attach", name], { check: false, timeoutMs: opts.timeoutMs, echo: opts.echo });
+    const inspect = await docker(["inspect", "-f", "{{.State.ExitCode}}", name], { check: false });
+    const exitCode = inspect.exitCode === 0 ? Number(inspect.stdout.trim()) : run.exitCode;
+    return {
+      exitCode,
+      stdout: run.stdout,
+      stderr: run.stderr,
+      output: run.stdout + run.stderr,
+      argv: createArgs,
+      scratch,
+      cleanup: () => removeTree(work),
+    };
+  } finally {
+    await docker(["rm", "-f", name], { check: false });
+  }
+}
+
+/** Writes one file into a created container (for plan files outside every mount), via a tar stream. */
+async function copyIntoContainer(container: string, path: string, contents: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "packline-e2e-file-"));
+  try {
+    const local = join(dir, posix.basename(path));
+    writeFileSync(local, contents);
+    chmodSync(local, 0o644);
+    await docker(["cp", local, `${container}:${path}`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Removes a tree that containers filled with files of the CNB user (the harness runs as root, as setup.sh). */
+export function removeTree(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A fresh copy of a directory (default: the fixture app) in a temp dir, to mount as a step's source. */
+export function copySource(from: string = e2eState().fixtureApp): string {
+  const dir = mkdtempSync(join(tmpdir(), "packline-e2e-src-"));
+  cpSync(from, dir, { recursive: true });
+  return dir;
+}
+
+// ------------------------------------------------------------------------------------------------------ report.toml
+
+export interface ImageReport {
+  readonly tags: readonly string[];
+  readonly digest: string;
+  readonly imageId?: string;
+  readonly manifestSize?: number;
+}
+
+/** Reads `[image]` of the creator's report.toml (the file, or a layers dir holding report.toml). */
+export function readReport(pathOrLayersDir: string): ImageReport {
+  const file = pathOrLayersDir.endsWith(".toml") ? pathOrLayersDir : join(pathOrLayersDir, "report.toml");
+  const table = tomlTable(readFileSync(file, "utf8"), "image");
+  const digest = table.digest;
+  if (typeof digest !== "string") throw new Error(`${file}: [image] has no digest`);
+  return {
+    tags: Array.isArray(table.tags) ? table.tags : [],
+    digest,
+    imageId: typeof table["image-id"] === "string" ? table["image-id"] : undefined,
+    manifestSize: typeof table["manifest-size"] === "number" ? table["manifest-size"] : undefined,
+  };
+}
+
+/** The string, number and string-array keys of one `[table]` of a TOML document (all report.toml needs). */
+export function tomlTable(text: string, name: string): Record<string, string | number | string[]> {
+  const out: Record<string, string | number | string[]> = {};
+  let current = "";
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    const header = /^\[([^\]]+)\]$/.exec(line);
+    if (header) {
+      current = header[1]!.trim();
+      continue;
+    }
+    if (current !== name) continue;
+    const kv = /^([A-Za-z0-9_-]+)\s*=\s*(.+)$/.exec(line);
+    if (!kv) continue;
+    const [, key, value] = kv;
+    if (value!.startsWith("[")) out[key!] = [...value!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+    else if (value!.startsWith('"')) out[key!] = JSON.parse(value!) as string;
+    else if (/^-?\d+$/.test(value!)) out[key!] = Number(value);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------------ registry
+
+/** The media types a registry may answer a manifest request with (image and index, Docker and OCI). */
+export const MANIFEST_ACCEPT = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+export interface RegistryClient {
+  readonly registry: string;
+  /** Tags of a repository (e.g. "e2e/app"), sorted; [] when the repository does not exist. */
+  listTags(repository: string): Promise<string[]>;
+  /** The digest of a tag's (or digest's) manifest, from a HEAD request; undefined when absent. */
+  manifestDigest(repository: string, reference: string): Promise<string | undefined>;
+  /** The manifest document and its media type. */
+  manifest(repository: string, reference: string): Promise<{ mediaType: string; digest: string; body: any }>;
+  /** The image config blob (labels, env, created, user…) of a single-platform image. */
+  imageConfig(repository: string, reference: string): Promise<any>;
+  /** A raw request with the client's auth. */
+  request(method: string, path: string, headers?: Record<string, string>): Promise<Response>;
+}
+
+/**
+ * A registry HTTP API (v2) client with Basic auth: by default the harness's registry and credentials; `auth: null`
+ * sends none (to see the registry refuse).
+ */
+export function registryClient(
+  registry: string = e2eState().registry,
+  auth: { username: string; password: string } | null = { username: e2eState().username, password: e2eState().password },
+): RegistryClient {
+  const base = `http://${registry}`;
+  const authHeader: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` } : {};
+  const request = (method: string, path: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, { method, headers: { ...authHeader, ...headers } });
+
+  const client: RegistryClient = {
+    registry,
+    request,
+    async listTags(repository) {
+      const res = await request("GET", `/v2/${repository}/tags/list`);
+      if (res.status === 404) return [];
+      if (!res.ok) throw new Error(`GET tags of ${repository}: HTTP ${res.status} ${await res.text()}`);
+      const body = (await res.json()) as { tags?: string[] | null };
+      return [...(body.tags ?? [])].sort();
+    },
+    async manifestDigest(repository, reference) {
+      const res = await request("HEAD", `/v2/${repository}/manifests/${reference}`, { accept: MANIFEST_ACCEPT });
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new Error(`HEAD manifest ${repository}:${reference}: HTTP ${res.status}`);
+      return res.headers.get("docker-content-digest") ?? undefined;
+    },
+    async manifest(repository, reference) {
+      const res = await request("GET", `/v2/${repository}/manifests/${reference}`, { accept: MANIFEST_ACCEPT });
+      if (!res.ok) throw new Error(`GET manifest ${repository}:${reference}: HTTP ${res.status} ${await res.text()}`);
+      return {
+        mediaType: res.headers.get("content-type") ?? "",
+        digest: res.headers.get("docker-content-digest") ?? "",
+        body: await res.json(),
+      };
+    },
+    async imageConfig(repository, reference) {
+      const { body } = await client.manifest(repository, reference);
+      if (!body.config?.digest) throw new Error(`${repository}:${reference} is not a single-platform image manifest`);
+      const res = await request("GET", `/v2/${repository}/blobs/${body.config.digest}`);
+      if (!res.ok) throw new Error(`GET config blob of ${repository}:${reference}: HTTP ${res.status}`);
+      return res.json();
+    },
+  };
+  return client;
+}
+
+/** Splits `host:port/repo/path:tag` (or `@sha256:…`) into repository path and reference. */
+export function splitReference(ref: string): { registry: string; repository: string; reference: string } {
+  const slash = ref.indexOf("/");
+  const registry = ref.slice(0, slash);
+  const rest = ref.slice(slash + 1);
+  const at = rest.indexOf("@");
+  if (at >= 0) return { registry, repository: rest.slice(0, at), reference: rest.slice(at + 1) };
+  const colon = rest.lastIndexOf(":");
+  if (colon < 0) return { registry, repository: rest, reference: "latest" };
+  return { registry, repository: rest.slice(0, colon), reference: rest.slice(colon + 1) };
+}
+
+// ------------------------------------------------------------------------------------------------------ images
+
+/** A docker config.json for the harness's registry (what packline mounts for the creator). */
+export function registryDockerConfig(): string {
+  const s = e2eState();
+  return JSON.stringify({ auths: { [s.registry]: { auth: Buffer.from(`${s.username}:${s.password}`).toString("base64") } } });
+}
+
+/** `docker pull` with the registry login. */
+export async function pullImage(ref: string): Promise<void> {
+  await docker(["pull", "-q", ref]);
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface RunningApp {
+  readonly container: string;
+  readonly port: number;
+  readonly url: string;
+  logs(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts a published app image (pulled first) with `--network host` and PORT=<free port>. */
+export async function runApp(ref: string, opts: { pull?: boolean; env?: Record<string, string> } = {}): Promise<RunningApp> {
+  if (opts.pull ?? true) await pullImage(ref);
+  const port = await freePort();
+  const env = { PORT: String(port), ...opts.env };
+  const { stdout } = await docker([
+    "run", "-d", "--network", "host", ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), ref,
+  ]);
+  const container = stdout.trim();
+  return {
+    container,
+    port,
+    url: `http://127.0.0.1:${port}/`,
+    logs: async () => {
+      const r = await docker(["logs", container], { check: false });
+      return r.stdout + r.stderr;
+    },
+    stop: async () => {
+      await docker(["rm", "-f", container], { check: false });
+    },
+  };
+}
+
+/** GET a URL, retrying while nothing answers (the app is starting); returns status and body. */
+export async function httpGet(url: string, opts: { timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      return { status: res.status, body: await res.text() };
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`GET ${url}: no answer within ${opts.timeoutMs ?? 20_000} ms (${String(lastError)})`);
+}
+
+/** Pull, run and GET a published image; always stops it. Returns what the app answered. */
+export async function fetchFromImage(ref: string, path = "/"): Promise<{ status: number; body: string; logs: string }> {
+  const app = await runApp(ref);
+  try {
+    const res = await httpGet(new URL(path, app.url).toString());
+    return { ...res, logs: await app.logs() };
+  } finally {
+    await app.stop();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------ pack
+
+export interface PackBuildOptions {
+  readonly image: string;
+  readonly path: string;
+  readonly tags?: readonly string[];
+  readonly publish?: boolean;
+  readonly builder?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly extraArgs?: readonly string[];
+  readonly echo?: boolean;
+}
+
+/** `pack <args>` with the harness's daemon, registry login and PACK_HOME. */
+export function pack(args: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
+  const s = e2eState();
+  return exec(s.packBin, ["--no-color", ...args], { ...opts, env: dockerEnv({ PACK_HOME: s.packHome, ...opts.env }) });
+}
+
+/**
+ * `pack build` with the test builder (trusted, so pack runs its creator), `--network host` (the daemon has no
+ * bridge) and `--publish` by default. Never throws for a failed build: check `exitCode`.
+ */
+export function packBuild(opts: PackBuildOptions): Promise<RunResult> {
+  const s = e2eState();
+  const args = [
+    "build", opts.image,
+    "--builder", opts.builder ?? s.builderImage, "--trust-builder",
+    "--path", opts.path,
+    "--network", "host",
+    "--pull-policy", "if-not-present",
+    ...(opts.publish ?? true ? ["--publish"] : []),
+    ...(opts.tags ?? []).flatMap((t) => ["--tag", t]),
+    ...Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+    ...(opts.extraArgs ?? []),
+  ];
+  return pack(args, { check: false, echo: opts.echo, timeoutMs: 10 * 60_000 });
+}
+
+/** A unique repository name under the harness's registry, so tests never see each other's tags. */
+export function uniqueRepository(prefix = "e2e/app"): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
