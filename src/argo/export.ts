@@ -29,7 +29,8 @@ export function exportArgo(build: ArgoBuildInput, argoInput: ArgoInput): ArgoExp
     throw new PacklineError("packline argo needs --repo: a cluster build clones its source (a local directory cannot reach the cluster).");
   }
   if (build.tag !== undefined && build.tag !== "") tagsFor(build.tag); // refuse a bad default now, not at submit time
-  if (build.registryUsername || build.registryPassword) {
+  // With --registry-secret, validateOptions names the conflict; without it, say where cluster credentials come from.
+  if (!build.registrySecret && (build.registryUsername || build.registryPassword)) {
     throw new PacklineError(
       "packline argo takes registry credentials from a Kubernetes Secret, never from the command line: create a kubernetes.io/dockerconfigjson Secret and give --registry-secret <name>.",
     );
