@@ -77,6 +77,11 @@ export function validateOptions(input: BuildInput): BuildOptions {
   const source = parseSource(input, tags.version.input);
   const image = input.image === undefined || input.image === "" ? undefined : parseImageRepository(input.image);
 
+  if (input.registrySecret && (input.registryPassword || input.registryUsername)) {
+    throw new PacklineError(
+      `--registry-secret ${quote(input.registrySecret)} and --registry-username/--registry-password were both given: a cluster build reads the credentials from the secret only; drop the username and password.`,
+    );
+  }
   if (input.registryPassword && !input.registryUsername) {
     throw new PacklineError(
       "--registry-password was given without --registry-username: add --registry-username <user> (for a token, the user name your registry expects with it).",
@@ -85,11 +90,6 @@ export function validateOptions(input: BuildInput): BuildOptions {
   if (input.registryUsername !== undefined && input.registryUsername !== "" && !input.registryPassword) {
     throw new PacklineError(
       `--registry-username ${quote(input.registryUsername)} was given without --registry-password: add --registry-password env:NAME (or file:PATH).`,
-    );
-  }
-  if (input.registrySecret && (input.registryPassword || input.registryUsername)) {
-    throw new PacklineError(
-      `--registry-secret ${quote(input.registrySecret)} and --registry-username/--registry-password were both given: a cluster build reads the credentials from the secret only; drop the username and password.`,
     );
   }
   if ((input.registryUsername || input.registrySecret) && image === undefined) {
