@@ -84,3 +84,22 @@ export async function lintArgo(yamlText: string): Promise<{ ok: boolean; output:
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs Argo's own substitution code on one template of a workflow (`argo-lint resolve`, see test/argo-lint/resolve.go)
+ * and returns the template as the controller would run it. `vars` are e.g. { "workflow.uid": "...",
+ * "inputs.parameters.version": "1.2.3" }.
+ */
+export async function resolveArgoTemplate(yamlText: string, template: string, vars: Record<string, string>): Promise<Record<string, any>> {
+  const bin = await ensureArgoLint();
+  const dir = await mkdtemp(join(tmpdir(), "packline-argo-resolve-"));
+  try {
+    const file = join(dir, "workflow.yaml");
+    await writeFile(file, yamlText, "utf8");
+    const r = await run(bin, ["resolve", file, template, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)], 60 * 1000);
+    if (r.code !== 0) throw new Error(`argo-lint resolve failed (exit ${r.code}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, any>;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
