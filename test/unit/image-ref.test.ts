@@ -8,16 +8,8 @@ import {
   parseImageRepository,
   withTag,
 } from "../../src/image-ref.js";
+import { packlineError } from "../support/errors.js";
 
-function packlineError(fn: () => unknown): PacklineError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PacklineError);
-    return error as PacklineError;
-  }
-  throw new Error("expected a PacklineError, but nothing was thrown");
-}
 
 const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
 

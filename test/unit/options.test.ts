@@ -8,16 +8,8 @@ import {
   validateOptions,
   type BuildInput,
 } from "../../src/options.js";
+import { packlineError } from "../support/errors.js";
 
-function packlineError(fn: () => unknown): PacklineError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PacklineError);
-    return error as PacklineError;
-  }
-  throw new Error("expected a PacklineError, but nothing was thrown");
-}
 
 /** validateOptions' error message for `input` (on top of a valid `tag`). */
 function messageFor(input: Partial<BuildInput>): string {

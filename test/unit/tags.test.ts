@@ -3,20 +3,12 @@ import semver from "semver";
 import { describe, expect, it } from "vitest";
 import { PacklineError } from "../../src/errors.js";
 import { parseVersion, tagsFor, type TagOptions } from "../../src/tags.js";
+import { packlineError } from "../support/errors.js";
 
 /** The OCI distribution spec's tag grammar. */
 const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /** Runs `fn` and returns the PacklineError it throws (fails the test if it throws nothing or something else). */
-function packlineError(fn: () => unknown): PacklineError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PacklineError);
-    return error as PacklineError;
-  }
-  throw new Error("expected a PacklineError, but nothing was thrown");
-}
 
 describe("tagsFor: the tag rule", () => {
   const cases: { input: string; options: TagOptions; tags: string[]; notes: string[] }[] = [
