@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PacklineError } from "../../src/errors.js";
 import {
   authKeyFor,
   DOCKER_HUB_AUTH_KEY,

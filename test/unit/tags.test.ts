@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import semver from "semver";
 import { describe, expect, it } from "vitest";
-import { PacklineError } from "../../src/errors.js";
 import { parseVersion, tagsFor, type TagOptions } from "../../src/tags.js";
 import { packlineError } from "../support/errors.js";
 
