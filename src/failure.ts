@@ -34,6 +34,10 @@ function classify(output: string, registry: string): string {
   if (/http: server gave HTTP response to HTTPS client/i.test(output)) {
     return `registry ${registry} speaks plain HTTP: add --insecure-registry ${registry} if that is intended.`;
   }
+  if (/failed to find accessible run image/i.test(output)) {
+    // The lifecycle drops the underlying error here (lifecycle 0.21 platform/run_image.go), so name both causes.
+    return `the run image could not be read: registry ${registry} (or the run image's registry) refused the credentials or could not be reached: check --registry-username and --registry-password (or the registry secret), and that the registry is running and reachable from the build.`;
+  }
   if (/No buildpack groups passed detection|ERROR: No buildpack/i.test(output)) {
     return "no buildpack of the builder recognised the source: check the source directory, or choose another --builder or --buildpack.";
   }

@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, posix } from "node:path";
@@ -345,10 +345,15 @@ export function removeTree(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** A fresh copy of a directory (default: the fixture app) in a temp dir, to mount as a step's source. */
+/**
+ * A fresh copy of a directory (default: the fixture app) in a temp dir, to mount as a step's source. The copy's root
+ * gets the original's mode (mkdtemp makes it 0700): the creator's app layer records the app directory's own mode, so
+ * a 0700 copy gives another image digest than the same files in a 0755 directory (a git checkout, a cluster clone).
+ */
 export function copySource(from: string = e2eState().fixtureApp): string {
   const dir = mkdtempSync(join(tmpdir(), "packline-e2e-src-"));
   cpSync(from, dir, { recursive: true });
+  chmodSync(dir, statSync(from).mode & 0o7777);
   return dir;
 }
 
@@ -468,6 +473,77 @@ export function registryClient(
     },
   };
   return client;
+}
+
+/** The registry process setup.sh started: its pid file, config and log (all under the state dir). */
+function registryFiles(): { pidFile: string; config: string; log: string } {
+  const dir = e2eState().stateDir;
+  return { pidFile: join(dir, "run", "registry.pid"), config: join(dir, "registry.yml"), log: join(dir, "registry.log") };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when the registry answers an authenticated `GET /v2/` with 200. */
+export async function registryAnswers(): Promise<boolean> {
+  try {
+    const res = await fetch(`http://${e2eState().registry}/v2/`, {
+      headers: { authorization: `Basic ${Buffer.from(`${e2eState().username}:${e2eState().password}`).toString("base64")}` },
+      signal: AbortSignal.timeout(2_000),
+    });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops the registry setup.sh started (TERM to the pid in its pid file, only that pid) and waits until it is gone and
+ * its port refuses connections. Its storage stays: `startRegistry` serves the same repositories again.
+ */
+export async function stopRegistry(): Promise<void> {
+  const { pidFile } = registryFiles();
+  if (!existsSync(pidFile)) throw new Error(`stopRegistry: ${pidFile} is missing: the registry was not started by setup.sh`);
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`stopRegistry: ${pidFile} holds no pid`);
+  if (processAlive(pid)) process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + 20_000;
+  while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (processAlive(pid)) {
+    process.kill(pid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (await registryAnswers()) throw new Error("stopRegistry: the registry still answers after its process stopped");
+}
+
+/**
+ * Starts the registry again with setup.sh's config (same storage, port, htpasswd), in its own session as setup.sh
+ * does, records its pid, and waits until it answers with the credentials. A no-op when it already answers.
+ */
+export async function startRegistry(): Promise<void> {
+  if (await registryAnswers()) return;
+  const { pidFile, config, log } = registryFiles();
+  const out = openSync(log, "a");
+  try {
+    const child = spawn("/usr/bin/docker-registry", ["serve", config], { detached: true, stdio: ["ignore", out, out] });
+    if (child.pid === undefined) throw new Error("startRegistry: docker-registry did not start");
+    writeFileSync(pidFile, `${child.pid}\n`);
+    child.unref();
+  } finally {
+    closeSync(out);
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (await registryAnswers()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`startRegistry: the registry did not answer within 30 s (log: ${log})`);
 }
 
 /** Splits `host:port/repo/path:tag` (or `@sha256:…`) into repository path and reference. */
