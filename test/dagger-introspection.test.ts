@@ -125,3 +125,25 @@ describe("parity with the packline CLI", () => {
     expect(options.get("--tag")!.mandatory).toBe(true)
   })
 })
+
+describe("Packline.argo as dagger call sees it", () => {
+  it("returns a File, needs only repo and image, and documents every argument", () => {
+    const argo = mod.objects.Packline!.methods.argo
+    expect(argo).toBeDefined()
+    expect(typeName(argo!.returnType)).toBe("File")
+    const args = argo!.arguments
+    const required = Object.entries(args).filter(([, a]) => isRequired(a)).map(([name]) => name)
+    expect(required).toEqual(["repo", "image"])
+    expect(args.kind!.defaultValue).toBe("workflow-template")
+    expect(args.executor!.defaultValue).toBe("creator")
+    for (const [name, arg] of Object.entries(args)) expect(arg.description.trim(), name).not.toBe("")
+  })
+
+  it("shares its build options' names with the packline argo CLI", () => {
+    const argoCommand = createProgram().commands.find((c) => c.name() === "argo")!
+    const flags = new Set(argoCommand.options.map((o: Option) => o.long))
+    for (const name of Object.keys(mod.objects.Packline!.methods.argo!.arguments)) {
+      expect(flags.has(`--${kebab(name)}`), name).toBe(true)
+    }
+  })
+})
