@@ -1,4 +1,5 @@
 import { PacklineError, quote } from "./errors.js";
+import { kubernetesName } from "./k8s-name.js";
 import { parseImageReference, parseImageRepository, type ImageReference, type ImageRepository } from "./image-ref.js";
 import { tagsFor, type TagSet } from "./tags.js";
 
@@ -225,16 +226,6 @@ export function parseCreationTime(value: string | undefined): CreationTime {
   throw new PacklineError(
     `--creation-time ${quote(value)} is not understood: use now, commit (the source commit's time), or unix seconds such as 1700000000; leave it out for the reproducible default (1980-01-01T00:00:01Z).`,
   );
-}
-
-/** A Kubernetes object name (DNS-1123 subdomain), for secrets referenced by name. */
-function kubernetesName(flag: string, value: string): string {
-  if (value.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value)) {
-    throw new PacklineError(
-      `${flag} ${quote(value)} is not a valid Kubernetes name: use lower-case letters, digits, "-" and ".", starting and ending with a letter or digit (e.g. regcred).`,
-    );
-  }
-  return value;
 }
 
 function parseCacheImage(value: string): ImageReference {

@@ -4,7 +4,8 @@ import { validateOptions, type BuildInput } from "../options.js";
 import { planFromOptions } from "../plan.js";
 import { packStep } from "../plan-pack.js";
 import { tagsFor } from "../tags.js";
-import { suggestName, validateArgoOptions, type ArgoInput } from "./options.js";
+import { suggestName } from "../k8s-name.js";
+import { validateArgoOptions, type ArgoInput } from "./options.js";
 import { renderWorkflow } from "./workflow.js";
 import { SHAPE_SAMPLES, VERSION_SHAPES, type VersionShape } from "./version-script.js";
 

@@ -1,4 +1,5 @@
 import { PacklineError, quote } from "../errors.js";
+import { kubernetesName } from "../k8s-name.js";
 
 /** Cluster-only options of `packline argo` / `dagger call argo` (the build options are the core's). */
 export interface ArgoInput {
@@ -41,9 +42,6 @@ export interface ArgoOptions {
   readonly podGc: (typeof POD_GC)[number];
 }
 
-// Kubernetes' DNS-1123 subdomain (object names) and label (namespaces, and names that become pod name prefixes).
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 // Kubernetes resource.Quantity: a number with an optional binary/decimal suffix or exponent.
 const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
 
@@ -51,15 +49,15 @@ export function validateArgoOptions(input: ArgoInput, defaultName: string): Argo
   const kind = oneOf("--kind", input.kind ?? "workflow-template", KINDS);
   const executor = oneOf("--executor", input.executor ?? "creator", EXECUTORS);
   // Workflow names get a random suffix (generateName) and become pod name prefixes: keep them short labels.
-  const name = dnsName("--name", input.name || defaultName, kind === "workflow" ? 52 : 63, DNS1123_LABEL);
+  const name = kubernetesName("--name", input.name || defaultName, { label: true, max: kind === "workflow" ? 52 : 63 });
   return {
     kind,
     executor,
     name,
-    namespace: input.namespace ? dnsName("--namespace", input.namespace, 63, DNS1123_LABEL) : undefined,
-    serviceAccount: input.serviceAccount ? dnsName("--service-account", input.serviceAccount, 253, DNS1123_SUBDOMAIN) : undefined,
-    gitSecret: input.gitSecret ? dnsName("--git-secret", input.gitSecret, 253, DNS1123_SUBDOMAIN) : undefined,
-    cachePvc: input.cachePvc ? dnsName("--cache-pvc", input.cachePvc, 253, DNS1123_SUBDOMAIN) : undefined,
+    namespace: input.namespace ? kubernetesName("--namespace", input.namespace, { label: true }) : undefined,
+    serviceAccount: input.serviceAccount ? kubernetesName("--service-account", input.serviceAccount) : undefined,
+    gitSecret: input.gitSecret ? kubernetesName("--git-secret", input.gitSecret) : undefined,
+    cachePvc: input.cachePvc ? kubernetesName("--cache-pvc", input.cachePvc) : undefined,
     workspaceSize: quantity("--workspace-size", input.workspaceSize || "2Gi"),
     resources: {
       requests: resourceMap({ cpu: [input.cpuRequest, "--cpu-request"], memory: [input.memoryRequest, "--memory-request"] }),
@@ -74,22 +72,6 @@ export function validateArgoOptions(input: ArgoInput, defaultName: string): Argo
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new PacklineError(`${flag} ${quote(value)} does not exist: choose one of ${allowed.join(", ")}.`);
-}
-
-export function dnsName(flag: string, value: string, max: number, pattern: RegExp): string {
-  if (value.length > max || !pattern.test(value)) {
-    throw new PacklineError(
-      `${flag} ${quote(value)} is not a valid Kubernetes name: use at most ${max} lower-case letters, digits and "-"` +
-        `${pattern === DNS1123_SUBDOMAIN ? ' (and ".")' : ""}, starting and ending with a letter or digit, e.g. ${quote(suggestName(value))}.`,
-    );
-  }
-  return value;
-}
-
-/** A DNS-1123 label close to what the user typed, for the error message. */
-export function suggestName(value: string): string {
-  const name = value.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 52).replace(/-+$/, "");
-  return name || "packline-build";
 }
 
 function quantity(flag: string, value: string): string {
