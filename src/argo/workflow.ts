@@ -25,6 +25,8 @@ export interface ShapedPlans {
   readonly steps: Readonly<Record<VersionShape, ContainerStep>>;
   /** The version given with --tag: the default of the `tag` parameter. */
   readonly defaultTag?: string;
+  /** The ref given with --ref: the default of the `ref` parameter (empty: clone the tag). */
+  readonly ref?: string;
 }
 
 const VOLUME = { work: "work", cache: "cache", registryAuth: "registry-auth", dockerSocket: "docker-socket" } as const;
@@ -44,7 +46,7 @@ export function renderWorkflow(shaped: ShapedPlans, argo: ArgoOptions): Obj {
     ...(argo.serviceAccount ? { serviceAccountName: argo.serviceAccount } : {}),
     ...(argo.deadlineSeconds !== undefined ? { activeDeadlineSeconds: argo.deadlineSeconds } : {}),
     ...(argo.podGc !== "none" ? { podGC: { strategy: argo.podGc } } : {}),
-    arguments: { parameters: parameters(shaped, anyPlan) },
+    arguments: { parameters: parameters(shaped) },
     volumeClaimTemplates: [
       {
         metadata: { name: VOLUME.work },
@@ -77,23 +79,13 @@ export function renderWorkflow(shaped: ShapedPlans, argo: ArgoOptions): Obj {
   };
 }
 
-function parameters(shaped: ShapedPlans, plan: BuildPlan): Obj[] {
-  const source = plan.source.kind === "git" ? plan.source : undefined;
+function parameters(shaped: ShapedPlans): Obj[] {
   const tag: Obj = {
     name: "tag",
     description: "The version to publish: a semantic version such as v1.2.3 (also the git ref cloned unless ref is set).",
   };
   if (shaped.defaultTag !== undefined) tag.value = shaped.defaultTag;
-  const givenRef = source && shaped.options.source.kind === "git" && !isSampleRef(source.ref) ? source.ref : "";
-  return [
-    tag,
-    { name: "ref", value: givenRef, description: "The git tag, branch or commit to clone; empty: the tag." },
-  ];
-}
-
-/** Without --ref the core defaults the ref to the (stand-in) version; the cluster defaults it to the tag instead. */
-function isSampleRef(ref: string): boolean {
-  return VERSION_SHAPES.some((shape) => ref === SHAPE_SAMPLES[shape].version);
+  return [tag, { name: "ref", value: shaped.ref ?? "", description: "The git tag, branch or commit to clone; empty: the tag." }];
 }
 
 interface BuildTemplate {

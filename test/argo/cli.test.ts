@@ -29,6 +29,13 @@ describe("packline argo", () => {
     expect(withTag.spec.arguments.parameters[0]).toMatchObject({ name: "tag", value: "v1.2.3" });
   });
 
+  it("makes --ref the ref parameter's default, empty (clone the tag) without it", async () => {
+    const withRef = parse((await run(...BASE, "--ref", "release/1.x")).stdout);
+    expect(withRef.spec.arguments.parameters[1]).toMatchObject({ name: "ref", value: "release/1.x" });
+    const withoutRef = parse((await run(...BASE, "--tag", "v1.2.3")).stdout);
+    expect(withoutRef.spec.arguments.parameters[1]).toMatchObject({ name: "ref", value: "" });
+  });
+
   it("gives a WorkflowTemplate by default and a Workflow with generateName on request", async () => {
     const template = parse((await run(...BASE, "--name", "web", "--namespace", "builds", "--service-account", "builder")).stdout);
     expect(template.kind).toBe("WorkflowTemplate");
