@@ -50,6 +50,8 @@ describe("packline build", () => {
       expect([code, t.stderr()]).toEqual([0, ""])
       expect(t.stdout()).toContain(`published:\n  ${IMAGE}:1.0.0@${DIGEST}\n`)
       expect(t.stdout()).toContain(`docker pull ${IMAGE}:1.0.0@${DIGEST}`)
+      // The CLI cannot chain the result's container, so it does not suggest dagger-call chaining.
+      expect(t.stdout()).not.toContain("container up")
 
       // The source is the host directory given, uploaded without VCS and dependency directories.
       const dirs = engine.find("directory").filter((s) => s.args.path !== undefined)

@@ -233,7 +233,7 @@ describe("Packline.build, local source, no --image (the registry inside the engi
       expect(result.digest).toBe(DIGEST)
       expect(result.references).toEqual([`registry:5000/app:1.0.0@${DIGEST}`])
       for (const r of result.references) expect(result.summary).toContain(r)
-      expect(result.summary).toContain("registry:5000 lives inside this Dagger engine")
+      expect(result.summary).toContain("registry:5000 lives inside the Dagger engine")
     })
   })
 

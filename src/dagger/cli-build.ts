@@ -1,6 +1,9 @@
 import { connection, dag } from "@dagger.io/dagger";
 import type { BuildFlags } from "../cli.js";
+import { buildSummary } from "../build-summary.js";
+import { buildInput } from "../cli.js";
 import { Packline } from "../index.js";
+import { planBuild } from "../plan.js";
 
 /**
  * `packline build`: calls the module's own build function through the Dagger SDK, which connects to the engine of a
@@ -33,7 +36,7 @@ export async function runBuildThroughSdk(flags: BuildFlags, password: string | u
         flags.latest,
         flags.insecureRegistry,
       );
-      summary = result.summary;
+      summary = buildSummary(planBuild(buildInput(flags)), result.references, "cli");
     },
     { LogOutput: process.stderr },
   );
