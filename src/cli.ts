@@ -198,10 +198,10 @@ export function createProgram(io: CliIO = defaultIO): Command {
   addBuildFlags(program.command("build").description("build and publish through the Dagger engine (the same function as `dagger call build`)"))
     .action(async (flags: BuildFlags) => {
       const source = passwordSource(flags);
-      planBuild(buildInput(flags)); // refuse bad input before an engine is started
+      const plan = planBuild(buildInput(flags)); // refuses bad input before an engine is started
       const password = source ? readSecret("--registry-password", source, io.env) : undefined;
       const { runBuildThroughSdk } = await import("./dagger/cli-build.js");
-      io.stdout((await runBuildThroughSdk(flags, password)) + "\n");
+      io.stdout((await runBuildThroughSdk(flags, plan, password)) + "\n");
     });
 
   return program;

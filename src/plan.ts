@@ -24,10 +24,13 @@ export const PATHS = {
 } as const;
 
 /** The registry that lives inside the Dagger engine, used when no --image is given. */
+const ENGINE_REGISTRY_ALIAS = "registry";
+const ENGINE_REGISTRY_PORT = 5000;
 export const ENGINE_REGISTRY = {
-  alias: "registry",
-  port: 5000,
-  host: "registry:5000",
+  alias: ENGINE_REGISTRY_ALIAS,
+  port: ENGINE_REGISTRY_PORT,
+  /** The host the builder container reaches the service at: its binding alias and port. */
+  host: `${ENGINE_REGISTRY_ALIAS}:${ENGINE_REGISTRY_PORT}`,
   image: IMAGES.registry,
   /** Cache volume that keeps the registry's storage between calls on one engine. */
   storageKey: "packline-registry-storage",

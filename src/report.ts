@@ -3,12 +3,11 @@ import { PacklineError } from "./errors.js";
 /** What the lifecycle's report.toml says about the image it exported. */
 export interface ExportReport {
   readonly digest: string;
-  readonly tags: readonly string[];
 }
 
 /**
- * Reads `[image] digest` and `tags` from report.toml. The file is written by the lifecycle in a fixed shape
- * (`key = "value"` and `key = ["a", "b"]` under `[image]`), so a full TOML parser is not worth a runtime dependency.
+ * Reads `[image] digest` from report.toml. The lifecycle writes it in a fixed shape (`digest = "sha256:..."` under
+ * `[image]`), so a full TOML parser is not worth a runtime dependency.
  */
 export function parseReport(toml: string): ExportReport {
   const image = section(toml, "image");
@@ -18,9 +17,7 @@ export function parseReport(toml: string): ExportReport {
       "the lifecycle's report.toml has no image digest, so nothing was confirmed as published: check the build log above.",
     );
   }
-  const tagList = /^\s*tags\s*=\s*\[([^\]]*)\]/m.exec(image)?.[1] ?? "";
-  const tags = [...tagList.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
-  return { digest, tags };
+  return { digest };
 }
 
 function section(toml: string, name: string): string {

@@ -51,7 +51,7 @@ export function exportArgo(build: ArgoBuildInput, argoInput: ArgoInput): ArgoExp
     VERSION_SHAPES.map((shape) => [shape, argo.executor === "pack" ? packStep(optionsFor(shape), plans[shape]) : plans[shape].build]),
   ) as Record<VersionShape, (typeof plans)["release"]["build"]>;
 
-  const workflow = renderWorkflow({ options, plans, steps, defaultTag: build.tag || undefined, ref: build.ref || undefined }, argo);
+  const workflow = renderWorkflow({ plan: plans.release, steps, defaultTag: build.tag || undefined, ref: build.ref || undefined }, argo);
   const kind = workflow.kind as ArgoExport["kind"];
   return {
     yaml: header(kind, argo.name, build.tag) + stringify(workflow, { lineWidth: 0, aliasDuplicateObjects: false }),

@@ -8,7 +8,6 @@
  */
 import { PacklineError } from "../errors.js";
 import { IMAGES } from "../images.js";
-import type { BuildOptions } from "../options.js";
 import { PATHS, type BuildPlan, type ContainerStep, type EnvVar, type Mount } from "../plan.js";
 import { RUNTIME_ARG_COMMIT_TIME } from "../plan-pack.js";
 import type { ArgoOptions } from "./options.js";
@@ -17,10 +16,10 @@ import { SHAPE_SAMPLES, VERSION_OUTPUTS, VERSION_SCRIPT, VERSION_SHAPES, type Ve
 
 type Obj = Record<string, unknown>;
 
-/** One plan per version shape, as the exporter receives them. */
+/** The plans of one export, as the exporter receives them. */
 export interface ShapedPlans {
-  readonly options: BuildOptions;
-  readonly plans: Readonly<Record<VersionShape, BuildPlan>>;
+  /** A plan for the facts that do not depend on the version (source, image, credentials, creation time). */
+  readonly plan: BuildPlan;
   /** The build step to render for each shape (the creator step, or the pack step with --executor pack). */
   readonly steps: Readonly<Record<VersionShape, ContainerStep>>;
   /** The version given with --tag: the default of the `tag` parameter. */
@@ -34,11 +33,11 @@ const VERSION_INPUTS = ["version", "major", "minor"] as const;
 const SECURE: Obj = { allowPrivilegeEscalation: false };
 
 export function renderWorkflow(shaped: ShapedPlans, argo: ArgoOptions): Obj {
-  const anyPlan = shaped.plans.release;
-  if (anyPlan.source.kind !== "git") {
+  const { plan } = shaped;
+  if (plan.source.kind !== "git") {
     throw new PacklineError("packline argo needs --repo: a cluster build clones its source (a local directory cannot reach the cluster).");
   }
-  const commitTime = anyPlan.creationTime.kind === "commit";
+  const commitTime = plan.creationTime.kind === "commit";
   const builds = distinctBuildTemplates(shaped, argo, commitTime);
 
   const spec: Obj = {
@@ -53,11 +52,11 @@ export function renderWorkflow(shaped: ShapedPlans, argo: ArgoOptions): Obj {
         spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: argo.workspaceSize } } },
       },
     ],
-    volumes: volumes(shaped.steps.release, anyPlan, argo),
+    volumes: volumes(shaped.steps.release, plan, argo),
     templates: [
       mainTemplate(builds, commitTime),
       versionTemplate(),
-      cloneTemplate(anyPlan, argo),
+      cloneTemplate(plan, argo),
       ...builds.map((b) => b.template),
       resultTemplate(),
     ],
@@ -65,7 +64,7 @@ export function renderWorkflow(shaped: ShapedPlans, argo: ArgoOptions): Obj {
 
   const labels = { "app.kubernetes.io/managed-by": "packline", "app.kubernetes.io/name": argo.name };
   const annotations = {
-    "workflows.argoproj.io/description": `Clone ${anyPlan.source.url}, build it with Cloud Native Buildpacks, publish ${anyPlan.image} under the version's tags.`,
+    "workflows.argoproj.io/description": `Clone ${plan.source.url}, build it with Cloud Native Buildpacks, publish ${plan.image} under the version's tags.`,
   };
   const metadata =
     argo.kind === "workflow"

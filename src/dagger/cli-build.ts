@@ -1,15 +1,14 @@
 import { connection, dag } from "@dagger.io/dagger";
-import type { BuildFlags } from "../cli.js";
 import { buildSummary } from "../build-summary.js";
-import { buildInput } from "../cli.js";
+import type { BuildFlags } from "../cli.js";
 import { Packline } from "../index.js";
-import { planBuild } from "../plan.js";
+import type { BuildPlan } from "../plan.js";
 
 /**
  * `packline build`: calls the module's own build function through the Dagger SDK, which connects to the engine of a
  * surrounding `dagger run`/session or provisions one as it usually does. Returns the build summary.
  */
-export async function runBuildThroughSdk(flags: BuildFlags, password: string | undefined): Promise<string> {
+export async function runBuildThroughSdk(flags: BuildFlags, plan: BuildPlan, password: string | undefined): Promise<string> {
   let summary = "";
   await connection(
     async () => {
@@ -36,7 +35,7 @@ export async function runBuildThroughSdk(flags: BuildFlags, password: string | u
         flags.latest,
         flags.insecureRegistry,
       );
-      summary = buildSummary(planBuild(buildInput(flags)), result.references, "cli");
+      summary = buildSummary(plan, result.references, "cli");
     },
     { LogOutput: process.stderr },
   );
