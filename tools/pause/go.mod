@@ -1,0 +1,3 @@
+module packline.dev/tools/pause
+
+go 1.26
