@@ -84,7 +84,7 @@ install_packages() {
   [ "$rc" = 0 ] || { tail -20 "$lab_state/engine-apt.log" >&2; die "apt-get install ${missing[*]} failed"; }
 }
 
-write_env() { # MODE RUNNER_HOST CLI LOG MODULES
+write_env() { # MODE RUNNER_HOST CLI LOG MODULES [NPM_REGISTRY_LOG]
   mkdir -p "$dir"
   {
     echo "PACKLINE_ENGINE_MODE=$1"
@@ -93,6 +93,7 @@ write_env() { # MODE RUNNER_HOST CLI LOG MODULES
     echo "DAGGER_NO_NAG=1"
     echo "PACKLINE_ENGINE_LOG=$4"
     echo "PACKLINE_ENGINE_MODULES=$5"
+    echo "PACKLINE_NPM_REGISTRY_LOG=${6:-}"
   } > "$envfile.tmp"
   mv "$envfile.tmp" "$envfile"
 }
@@ -207,7 +208,11 @@ JSON
     done
     log "engine: node image pushed to $images_registry"
   fi
-  write_env started "unix://$sock" "$dir/cli" "$dir/engine.log" "$([ -n "$content" ] && echo 1 || echo 0)"
+  if [ -n "$content" ]; then
+    write_env started "unix://$sock" "$dir/cli" "$dir/engine.log" 1 "$dir/npm-registry.log"
+  else
+    write_env started "unix://$sock" "$dir/cli" "$dir/engine.log" 0
+  fi
 }
 
 # ------------------------------------------------------------------------------------------------ down

@@ -1,0 +1,78 @@
+/**
+ * This repository loaded as a Dagger TypeScript module by the lab's engine, the way `dagger call` loads it for a
+ * user (issue 12): the engine's built-in TypeScript SDK (test/lab/engine/sdk-content.sh) compiles its Go runtime,
+ * introspects src/ with the ts-introspector, installs the module's dependencies with npm (from the lab's npm
+ * registry) in the node image, and runs it. Infrastructure-level checks: `dagger functions` and `dagger call argo`;
+ * the `dagger call build` chain is written on top of these helpers.
+ *
+ * Module load times are printed ("module load: ..."): the first load on a fresh engine compiles the runtime (cold),
+ * later ones reuse the engine's cache (warm).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { APPS_REGISTRY, IN_ENGINE_SUITE, engine, moduleCopy, removeDir, runDagger, runPackline } from "./engine.js";
+
+const argoArgs = ["--repo", "https://example.invalid/acme/app", "--image", `${APPS_REGISTRY}/acme/app`];
+
+describe.skipIf(!IN_ENGINE_SUITE)("this repository as a Dagger module (dagger functions, dagger call)", () => {
+  let mod = "";
+  const timings: string[] = [];
+
+  beforeAll(async () => {
+    if (!engine().modules) {
+      throw new Error("the engine has no built-in SDK content (PACKLINE_ENGINE_MODULES=0?): TypeScript modules cannot load");
+    }
+    mod = await moduleCopy();
+  });
+  afterAll(() => {
+    if (mod) removeDir(mod);
+    if (timings.length) console.log(`module load: ${timings.join("; ")}`);
+  });
+
+  it("lists build and argo with their descriptions (dagger functions), first load then a repeat", async () => {
+    const first = await runDagger(["functions"], { cwd: mod });
+    expect(first.code, first.stderr.slice(-3000)).toBe(0);
+    expect(first.stdout).toMatch(/^build\s+Build the source/m);
+    expect(first.stdout).toMatch(/^argo\s+The same build as an Argo Workflows manifest/m);
+    const again = await runDagger(["functions"], { cwd: mod });
+    expect(again.code, again.stderr.slice(-3000)).toBe(0);
+    expect(again.stdout).toBe(first.stdout);
+    timings.push(`dagger functions ${(first.ms / 1000).toFixed(1)} s first, ${(again.ms / 1000).toFixed(1)} s again`);
+  });
+
+  it("shows the build function's arguments with the CLI's names (dagger call build --help)", async () => {
+    const help = await runDagger(["call", "build", "--help"], { cwd: mod });
+    expect(help.code, help.stderr.slice(-3000)).toBe(0);
+    for (const flag of ["--tag", "--image", "--registry-username", "--registry-password", "--creation-time", "--insecure-registry"]) {
+      expect(help.stdout).toContain(flag);
+    }
+  });
+
+  it("prints the same WorkflowTemplate as packline argo (dagger call argo ... contents)", async () => {
+    const called = await runDagger(["call", "argo", ...argoArgs, "contents"], { cwd: mod });
+    expect(called.code, called.stderr.slice(-3000)).toBe(0);
+    timings.push(`dagger call argo ... contents ${(called.ms / 1000).toFixed(1)} s`);
+    const local = await runPackline(["argo", ...argoArgs], { root: mod });
+    expect(local.code, local.stderr).toBe(0);
+    expect(called.stdout).toContain("kind: WorkflowTemplate");
+    expect(called.stdout.trimEnd()).toBe(local.stdout.trimEnd());
+  });
+
+  it("writes the same file as packline argo -o (dagger call argo ... export --path)", async () => {
+    const called = await runDagger(["call", "argo", ...argoArgs, "export", "--path", "build.yaml"], { cwd: mod });
+    expect(called.code, called.stderr.slice(-3000)).toBe(0);
+    const local = await runPackline(["argo", ...argoArgs, "-o", join(mod, "local.yaml")], { root: mod });
+    expect(local.code, local.stderr).toBe(0);
+    expect(readFileSync(join(mod, "build.yaml"), "utf8")).toBe(readFileSync(join(mod, "local.yaml"), "utf8"));
+  });
+
+  it("got every npm package the module container asked for from the lab's npm registry", () => {
+    const log = engine().npmRegistryLog;
+    if (!log) return; // an engine given by the caller brings its own npm access
+    expect(existsSync(log)).toBe(true);
+    const text = readFileSync(log, "utf8");
+    expect(text).toMatch(/GET \/typescript\/-\/typescript-5\.9\.3\.tgz 200/);
+    expect(text.split("\n").filter((l) => l.includes("MISSING"))).toEqual([]);
+  });
+});
