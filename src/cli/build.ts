@@ -1,43 +1,94 @@
-import { connection, dag } from "@dagger.io/dagger";
-import { buildSummary } from "../build-summary.js";
-import type { BuildFlags } from "../cli.js";
-import { Packline } from "../index.js";
-import type { BuildPlan } from "../plan.js";
-
 /**
- * `packline build`: calls the module's own build function through the Dagger SDK, which connects to the engine of a
- * surrounding `dagger run`/session or provisions one as it usually does. Returns the build summary.
+ * `packline build`: runs the plan with the Dagger backend, through the Dagger SDK's own connection (a surrounding
+ * `dagger run` session, `_EXPERIMENTAL_DAGGER_RUNNER_HOST`, or an engine the SDK provisions as it usually does).
+ * Every failure ends in one message: packline's own (the SDK would wrap it), or what is missing to reach an engine.
  */
-export async function runBuildThroughSdk(flags: BuildFlags, plan: BuildPlan, password: string | undefined): Promise<string> {
-  let summary = "";
-  await connection(
-    async () => {
-      // The same exclusions as the module's context directory (src/index.ts), so both commands build the same files.
-      const context = dag.host().directory(flags.source ?? ".", { exclude: [".git", "**/node_modules", ".dagger", "sdk"] });
-      const registryPassword = password === undefined ? undefined : dag.setSecret("packline-registry-password", password);
-      const result = await new Packline().build(
-        flags.tag,
-        context,
-        flags.source === undefined ? undefined : context,
-        flags.repo,
-        flags.ref,
-        flags.image,
-        flags.builder,
-        flags.runImage,
-        flags.env,
-        flags.buildpack,
-        flags.registryUsername,
-        registryPassword,
-        flags.cacheImage,
-        flags.clearCache,
-        flags.creationTime,
-        flags.floatingTags,
-        flags.latest,
-        flags.insecureRegistry,
-      );
-      summary = buildSummary(plan, result.references, "cli");
-    },
-    { LogOutput: process.stderr },
-  );
-  return summary;
+import { connection, dag } from "@dagger.io/dagger";
+import { Writable } from "node:stream";
+import { runPlan, type RunResult } from "../backends/dagger/runner.js";
+import { PacklineError } from "../core/errors.js";
+import type { BuildPlan } from "../core/plan/planner.js";
+
+/** What the context directory leaves out (src/index.ts's `ignore` says the same for `dagger call`; a test ties them). */
+export const CONTEXT_EXCLUDES = [".git", "**/node_modules", ".dagger", "sdk"] as const;
+
+export interface CliBuildInputs {
+  readonly sourceDir?: string;
+  readonly password?: string;
+  readonly sbomDir?: string;
+}
+
+const NEEDS_ENGINE =
+  "packline build runs on a Dagger engine. Install the Dagger CLI (https://docs.dagger.io/install) and start Docker, where it runs the engine; or point _EXPERIMENTAL_DAGGER_RUNNER_HOST at a running engine. `packline plan` and `packline argo` need no engine.";
+
+export async function buildThroughEngine(plan: BuildPlan, inputs: CliBuildInputs, stderr: NodeJS.WritableStream): Promise<RunResult> {
+  const log = new LineTrackingStream(stderr);
+  let own: unknown;
+  let result: RunResult | undefined;
+  // The SDK rethrows a failed session from a callback it does not await: catch it, so the user sees one message.
+  const onRejection = (reason: unknown) => {
+    own ??= engineError(reason);
+  };
+  process.on("unhandledRejection", onRejection);
+  try {
+    await connection(
+      async () => {
+        try {
+          const source = plan.source.kind === "local" ? dag.host().directory(inputs.sourceDir ?? ".", { exclude: [...CONTEXT_EXCLUDES] }) : undefined;
+          const registryPassword = inputs.password === undefined ? undefined : dag.setSecret("packline-registry-password", inputs.password);
+          result = await runPlan(plan, { source, registryPassword });
+          if (inputs.sbomDir && result.sbom) await result.sbom.export(inputs.sbomDir);
+        } catch (error) {
+          own = error;
+        }
+      },
+      { LogOutput: log },
+    );
+  } catch (error) {
+    own ??= engineError(error);
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+  if (own !== undefined) {
+    if (!log.atLineStart) stderr.write("\n");
+    throw own instanceof PacklineError ? own : new PacklineError(firstLines(own));
+  }
+  if (!result) throw new PacklineError(NEEDS_ENGINE);
+  return result;
+}
+
+/** What went wrong reaching an engine, and the fix. */
+export function engineError(error: unknown): PacklineError {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (/download.*dagger cli|ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(text)) {
+    return new PacklineError(`no Dagger CLI was found, and it could not be downloaded (${oneLine(text)}). ${NEEDS_ENGINE}`);
+  }
+  if (/EngineSessionError|reading 'port'|connect params|engine/i.test(text)) {
+    return new PacklineError(`the Dagger CLI could not start or reach an engine (${oneLine(text)}). ${NEEDS_ENGINE}`);
+  }
+  return new PacklineError(`could not reach a Dagger engine (${oneLine(text)}). ${NEEDS_ENGINE}`);
+}
+
+function oneLine(text: string): string {
+  const line = text.split("\n").find((l) => l.trim() !== "") ?? text;
+  return line.length > 300 ? `${line.slice(0, 300)}...` : line;
+}
+
+function firstLines(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n").slice(0, 20).join("\n");
+}
+
+/** Forwards the SDK's progress lines, remembering whether the last one ended ("Downloading CLI... " does not). */
+class LineTrackingStream extends Writable {
+  atLineStart = true;
+  constructor(private readonly target: NodeJS.WritableStream) {
+    super();
+  }
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const text = chunk.toString();
+    if (text.length > 0) this.atLineStart = text.endsWith("\n");
+    this.target.write(text);
+    callback();
+  }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { PacklineError, quote } from "./errors.js";
+import { PacklineError, quote } from "../core/errors.js";
 
 /**
  * Where the CLI reads a secret from: the same forms `dagger call` takes (`env:NAME`, `file:PATH`).
@@ -31,9 +31,12 @@ export function readSecret(flag: string, source: SecretSource, env: NodeJS.Proce
     }
     return value;
   }
+  let value: string;
   try {
-    return readFileSync(source.path, "utf8").replace(/\r?\n$/, "");
+    value = readFileSync(source.path, "utf8").replace(/\r?\n$/, "");
   } catch (error) {
     throw new PacklineError(`${flag} file:${source.path}: cannot read ${quote(source.path)} (${(error as NodeJS.ErrnoException).code ?? "error"}).`);
   }
+  if (value === "") throw new PacklineError(`${flag} file:${source.path}: the file is empty: put the password or token in it.`);
+  return value;
 }

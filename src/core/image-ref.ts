@@ -36,8 +36,9 @@ const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$/;
 
 /** Parses --image: a repository only, since packline derives the tags from the version. */
 export function parseImageRepository(input: string, flag = "--image"): ImageRepository {
-  const name = input.trim();
+  const name = input;
   const bad = badValue(input, flag);
+  refuseBlanks(input, bad);
   if (name.includes("@")) {
     throw bad("has a digest", "give the repository only (e.g. registry.example.com/acme/app); the digest is known after the build");
   }
@@ -50,8 +51,9 @@ export function parseImageRepository(input: string, flag = "--image"): ImageRepo
 
 /** Parses an image reference that may carry a tag and a digest (`name[:tag][@digest]`). */
 export function parseImageReference(input: string, flag: string): ImageReference {
-  const text = input.trim();
+  const text = input;
   const bad = badValue(input, flag);
+  refuseBlanks(input, bad);
   let rest = text;
   let digest: string | undefined;
   const at = rest.indexOf("@");
@@ -69,6 +71,10 @@ export function parseImageReference(input: string, flag: string): ImageReference
     if (!TAG.test(tag)) throw bad(`has an invalid tag ${quote(tag)}`, "tags are 1-128 of A-Z a-z 0-9 _ . - and do not start with . or -");
   }
   return { repository: parseRepository(rest, input, flag), tag, digest, text };
+}
+
+function refuseBlanks(input: string, bad: (why: string, fix: string) => PacklineError): void {
+  if (/[\s\u0000-\u001f\u007f]/.test(input)) throw bad("has blanks or control characters", "remove them");
 }
 
 function badValue(input: string, flag: string) {
@@ -132,4 +138,28 @@ export function authKeyFor(repository: ImageRepository): string {
 /** A reference to the image under one tag. */
 export function withTag(repository: ImageRepository, tag: string): string {
   return `${repository.name}:${tag}`;
+}
+
+const HOST_PORT = new RegExp(`^(${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::([0-9]{1,5}))?$`);
+
+/** A registry host as --insecure-registry takes it: `host[:port]`, an IPv4 address, or `[IPv6][:port]`. */
+export function parseRegistryHost(value: string, flag: string): string {
+  const match = HOST_PORT.exec(value);
+  const port = match?.[2];
+  if (!match || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+    throw new PacklineError(`${flag} ${quote(value)} is not host[:port]: e.g. registry.local:5000 or [fd00::1]:5000.`);
+  }
+  return value;
+}
+
+/** A registry on the machine the command runs on: only that machine can reach it under this name. */
+export function isLocalRegistry(registry: string): boolean {
+  const host = registry.startsWith("[") ? registry.slice(0, registry.indexOf("]") + 1) : registry.split(":")[0]!;
+  return host === "localhost" || host === "[::1]" || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
+}
+
+/** The port of `host:port` (or `[v6]:port`), if any. */
+export function registryPort(registry: string): number | undefined {
+  const match = /:([0-9]+)$/.exec(registry.startsWith("[") ? registry.slice(registry.indexOf("]") + 1) : registry);
+  return match ? Number(match[1]) : undefined;
 }

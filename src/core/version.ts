@@ -2,91 +2,76 @@ import semver from "semver";
 import { PacklineError, quote } from "./errors.js";
 
 /**
- * The tag rule, in one place:
- * - the version tag is the semver version without a leading "v": `v1.2.3` publishes `1.2.3`;
- * - `floating` adds `MAJOR.MINOR` and `MAJOR` (for 0.x versions only `0.MINOR`, because a 0.x major promises nothing);
- * - `latest` adds `latest`;
- * - a prerelease (`1.2.3-rc.1`) publishes its own tag only: floating tags and `latest` must never move to a prerelease.
- * - MAJOR, MINOR and PATCH have at most 15 digits;
- * - build metadata (`+build.5`) is refused: `+` is not allowed in an OCI tag, and dropping it silently would let two
- *   different builds overwrite one tag.
+ * The version rule, in one place. A version is `MAJOR.MINOR.PATCH` with an optional prerelease (`1.2.3-rc.1`), as
+ * semver.org writes it, with one leading `v` allowed (`v1.2.3` is the git tag; `1.2.3` the image tag). Refused:
+ * - any character outside `0-9 A-Z a-z . + -` (blanks anywhere, control characters, non-ASCII): a version is a
+ *   tag and a git ref, and "almost the same" versions must not pass in one place and fail in another;
+ * - build metadata (`+build.5`): `+` cannot be in an OCI tag, and dropping it would let two builds share a tag;
+ * - numbers over 15 digits (what every reader, JavaScript's numbers and the cluster's shell, reads the same way);
+ * - versions longer than the 128 characters an OCI tag may have.
+ *
+ * The cluster checks the version at submit time with a shell script generated from VERSION_CHARACTERS and
+ * VERSION_ERE below (src/backends/argo/version-script.ts); a property test runs both over odd inputs.
  */
-export interface TagOptions {
-  readonly floating?: boolean;
-  readonly latest?: boolean;
-}
+export const VERSION_CHARACTERS = "0-9A-Za-z.+-";
+const NUMBER = "(0|[1-9][0-9]{0,14})";
+const PRERELEASE_ID = "(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)";
+/** semver.org's grammar without build metadata, numbers of at most 15 digits; a POSIX ERE (grep -E) and a JS RegExp. */
+export const VERSION_ERE = `^${NUMBER}\\.${NUMBER}\\.${NUMBER}(-${PRERELEASE_ID}(\\.${PRERELEASE_ID})*)?$`;
+export const MAX_TAG_LENGTH = 128;
+const MAX_DIGITS = 15;
+
+/** The shapes of version whose tag lists differ: a release (1.2.3), a 0.x release (0.4.2), a prerelease (1.2.3-rc.1). */
+export const VERSION_SHAPES = ["release", "zero", "prerelease"] as const;
+export type VersionShape = (typeof VERSION_SHAPES)[number];
 
 export interface Version {
   /** What the user typed, e.g. `v1.2.3` (also the default git ref to clone). */
   readonly input: string;
-  /** The normalized version, e.g. `1.2.3`. */
+  /** The normalized version, the image tag, e.g. `1.2.3`. */
   readonly version: string;
-  readonly prerelease: boolean;
+  readonly major: string;
+  readonly minor: string;
+  readonly shape: VersionShape;
 }
 
-export interface TagSet {
-  readonly version: Version;
-  /** Every tag to publish, the version tag first. */
-  readonly tags: readonly string[];
-  /** Why a requested tag was left out (e.g. floating tags for a prerelease). */
-  readonly notes: readonly string[];
-}
-
-// Numbers that every semver reader (JavaScript's safe integers, the cluster's shell check) reads the same way.
-const MAX_DIGITS = 15;
-
-// The OCI distribution spec's tag grammar.
-const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-
-export function parseVersion(input: string): Version {
-  const trimmed = input.trim();
-  if (trimmed === "") {
-    throw new PacklineError("--tag is empty: give a semantic version such as v1.2.3 or 1.2.3.");
-  }
-  // semver.valid accepts only full MAJOR.MINOR.PATCH versions (with or without a leading "v"), not "1.0" or "v1".
-  const version = semver.valid(trimmed);
-  if (version === null) {
+/**
+ * Parses a version or throws a PacklineError naming the value and the fix. `label` names where the value came from
+ * (`--tag`, or `version` for `packline tags <version>`).
+ */
+export function parseVersion(input: string, label = "--tag"): Version {
+  const what = label.startsWith("-") ? label : `${label}`;
+  const fix = "give MAJOR.MINOR.PATCH, e.g. v1.2.3 or 1.2.3 (prereleases like 1.2.3-rc.1 are fine)";
+  if (input === "") throw new PacklineError(`${what} is empty: ${fix}.`);
+  if (new RegExp(`[^${VERSION_CHARACTERS}]`).test(input)) {
     throw new PacklineError(
-      `--tag ${quote(input)} is not a semantic version: give MAJOR.MINOR.PATCH, e.g. v1.2.3 or 1.2.3` +
-        ` (prereleases like 1.2.3-rc.1 are fine).`,
+      `${what} ${quote(input)} has characters a version cannot have (blanks, control characters or non-ASCII): ${fix}, with nothing around it.`,
     );
   }
-  // Parse the input, not `version`: semver.valid() has already dropped any build metadata from it.
-  const parsed = semver.parse(trimmed)!;
-  if ([parsed.major, parsed.minor, parsed.patch].some((n) => String(n).length > MAX_DIGITS)) {
+  const bare = input.startsWith("v") ? input.slice(1) : input;
+  const plus = bare.indexOf("+");
+  if (plus !== -1) {
+    const main = bare.slice(0, plus);
+    const build = bare.slice(plus + 1);
     throw new PacklineError(
-      `--tag ${quote(input)} has a version number longer than ${MAX_DIGITS} digits: use MAJOR.MINOR.PATCH numbers of at most ${MAX_DIGITS} digits.`,
+      `${what} ${quote(input)} has build metadata (+${build}), which an OCI image tag cannot hold: drop it, or make it part of a prerelease (e.g. ${main}-${build}).`,
     );
   }
-  if (parsed.build.length > 0) {
+  const numbers = bare.split("-")[0]!.split(".");
+  if (numbers.length === 3 && numbers.every((n) => /^[0-9]+$/.test(n)) && numbers.some((n) => n.length > MAX_DIGITS)) {
+    throw new PacklineError(`${what} ${quote(input)} has a number longer than ${MAX_DIGITS} digits: use MAJOR.MINOR.PATCH numbers of at most ${MAX_DIGITS} digits.`);
+  }
+  if (!new RegExp(VERSION_ERE).test(bare)) {
+    throw new PacklineError(`${what} ${quote(input)} is not a semantic version: ${fix}.`);
+  }
+  if (bare.length > MAX_TAG_LENGTH) {
     throw new PacklineError(
-      `--tag ${quote(input)} has build metadata (+${parsed.build.join(".")}), which an OCI image tag cannot hold:` +
-        ` drop it, or make it part of a prerelease (e.g. ${parsed.major}.${parsed.minor}.${parsed.patch}-${parsed.build.join(".")}).`,
+      `${what} ${quote(input)} is ${bare.length} characters long, more than the ${MAX_TAG_LENGTH} an OCI tag may have: shorten the prerelease.`,
     );
   }
-  if (!OCI_TAG.test(version)) {
-    throw new PacklineError(
-      `--tag ${quote(input)} gives the image tag ${quote(version)}, which is longer than the 128 characters an OCI tag may have: shorten the prerelease.`,
-    );
-  }
-  return { input: trimmed, version, prerelease: parsed.prerelease.length > 0 };
-}
-
-export function tagsFor(input: string, options: TagOptions = {}): TagSet {
-  const version = parseVersion(input);
-  const parsed = semver.parse(version.version)!;
-  const tags = [version.version];
-  const notes: string[] = [];
-  if (version.prerelease) {
-    if (options.floating) notes.push(`floating tags skipped: ${version.version} is a prerelease`);
-    if (options.latest) notes.push(`latest skipped: ${version.version} is a prerelease`);
-    return { version, tags, notes };
-  }
-  if (options.floating) {
-    tags.push(`${parsed.major}.${parsed.minor}`);
-    if (parsed.major > 0) tags.push(`${parsed.major}`);
-    else notes.push(`no "0" tag: a 0.x major version promises no compatibility`);
-  }
-  if (options.latest) tags.push("latest");
-  return { version, tags, notes };
+  // The regex is stricter than semver's own grammar, so semver agrees; it gives the parts.
+  const parsed = semver.parse(bare);
+  if (parsed === null) throw new PacklineError(`${what} ${quote(input)} is not a semantic version: ${fix}.`);
+  const shape: VersionShape = parsed.prerelease.length > 0 ? "prerelease" : parsed.major === 0 ? "zero" : "release";
+  return { input, version: bare, major: String(parsed.major), minor: String(parsed.minor), shape };
 }

@@ -1,60 +1,100 @@
 /**
- * The small POSIX sh scripts the cluster steps run. They read every value from environment variables, never from
- * their own text, so no user value is ever parsed as shell code or as an Argo template.
+ * The small POSIX sh scripts of the cluster's own steps (resolve, builder user, clone, prepare). They read every
+ * value from environment variables, never from their own text, so no user value is ever parsed as shell code or
+ * as an Argo template.
  */
-import { PATHS } from "../plan.js";
+import { VERSION_CHECK } from "./version-script.js";
 
-/** Where the clone step keeps the source and the lifecycle's layers on the workflow's volume. */
-export const WORK = { mount: "/work", source: "source", layers: "layers" } as const;
+/** Exit codes a retry cannot fix: a bad version (2), refused git credentials (3), a ref that does not exist (4). */
+export const RESOLVE_EXIT = { transient: 1, credentials: 3, missingRef: 4 } as const;
 
-export const CLONE_OUTPUTS = { commitTime: "/tmp/packline/commit-time" } as const;
+/** Where the resolve step writes its outputs. */
+export const RESOLVE_OUT = "/tmp/packline";
+
+const GIT_CREDENTIALS = `if [ -n "\${GIT_PASSWORD:-}" ]; then
+  git config --global credential.helper '!f() { echo "username=\${GIT_USERNAME:-git}"; echo "password=\${GIT_PASSWORD}"; }; f'
+fi`;
+
+/** Checks the version, then finds the commit the ref names and its time without fetching the tree. */
+export const RESOLVE_SCRIPT = `set -eu
+export LC_ALL=C HOME=${RESOLVE_OUT}
+out=${RESOLVE_OUT}
+mkdir -p "$out"
+${VERSION_CHECK}ref="\${PACKLINE_REF:-$PACKLINE_TAG}"
+${GIT_CREDENTIALS}
+git init -q "$out/repo"
+cd "$out/repo"
+if ! git fetch -q --depth 1 --filter=tree:0 -- "$PACKLINE_REPO" "$ref" 2> "$out/error"; then
+  cat "$out/error" >&2
+  if grep -Eqi 'authentication failed|could not read username|403|401' "$out/error"; then
+    echo "packline: $PACKLINE_REPO refused the credentials: check the git secret's token." >&2
+    exit ${RESOLVE_EXIT.credentials}
+  fi
+  if grep -Eqi "couldn't find remote ref|not our ref|no such ref|not found" "$out/error"; then
+    echo "packline: $PACKLINE_REPO has no ref \\"$ref\\": push the tag, or give the ref to build with -p ref=<tag, branch or commit>." >&2
+    exit ${RESOLVE_EXIT.missingRef}
+  fi
+  echo "packline: could not fetch \\"$ref\\" from $PACKLINE_REPO (a retry may help)." >&2
+  exit ${RESOLVE_EXIT.transient}
+fi
+git log -1 --format=%H FETCH_HEAD | tr -d '\\n' > "$out/commit"
+git log -1 --format=%ct FETCH_HEAD | tr -d '\\n' > "$out/commit-time"
+echo "$ref is commit $(cat "$out/commit") ($(cat "$out/commit-time"))"
+`;
+
+/** Reads the builder image's own CNB user, for the build pod's security context. */
+export const BUILDER_USER_SCRIPT = `set -eu
+out=${RESOLVE_OUT}
+case "\${CNB_USER_ID:-}:\${CNB_GROUP_ID:-}" in
+  *[!0-9:]*|:*|*:) echo "packline: the builder image sets no numeric CNB_USER_ID and CNB_GROUP_ID: it is not a Cloud Native Buildpacks builder, or give --build-user uid:gid." >&2; exit 2 ;;
+esac
+if [ "$CNB_USER_ID" = 0 ]; then echo "packline: the builder's CNB user is root, which the restricted pod standard forbids." >&2; exit 2; fi
+printf '%s' "$CNB_USER_ID" > "$out/uid"
+printf '%s' "$CNB_GROUP_ID" > "$out/gid"
+echo "the builder's CNB user is $CNB_USER_ID:$CNB_GROUP_ID"
+`;
+
+/** Where the clone container mounts the source volume; the checkout goes into its \`app\` folder. */
+export const CLONE = { mount: "/packline/source", dir: "app" } as const;
 
 /**
- * Clones $PACKLINE_REPO at $PACKLINE_REF (or the tag), like Dagger's git(url).ref(ref).tree(): a shallow fetch of one
- * ref, then the .git directory removed so both backends hand the lifecycle the same files.
+ * Clones the commit the resolve step found, like Dagger's git(url).ref(ref).tree({discardGitDir: true}): a shallow
+ * fetch of the ref, submodules included (shallowly), then the top-level .git removed. The checkout goes into a
+ * folder the clone makes itself (mode 0755, as a git checkout has it), because the folder's own mode is part of the
+ * image and a volume's root is not.
  */
 export const CLONE_SCRIPT = `set -eu
+export LC_ALL=C HOME=/tmp
 ref="\${PACKLINE_REF:-$PACKLINE_TAG}"
-rm -rf ${WORK.mount}/${WORK.source} ${WORK.mount}/${WORK.layers}
-mkdir -p ${WORK.mount}/${WORK.source} ${WORK.mount}/${WORK.layers} /tmp/packline
-cd ${WORK.mount}/${WORK.source}
+${GIT_CREDENTIALS}
+dir="${CLONE.mount}/${CLONE.dir}"
+rm -rf "$dir"
+mkdir -m 0755 "$dir"
+cd "$dir"
 git init -q
-if [ -n "\${GIT_PASSWORD:-}" ]; then
-  git config credential.helper '!f() { echo "username=\${GIT_USERNAME:-git}"; echo "password=\${GIT_PASSWORD}"; }; f'
-fi
 git fetch -q --depth 1 -- "$PACKLINE_REPO" "$ref"
 git checkout -q FETCH_HEAD
-git log -1 --format=%ct > ${CLONE_OUTPUTS.commitTime}
+if [ "$(git rev-parse HEAD)" != "$PACKLINE_COMMIT" ]; then
+  echo "packline: $ref moved from $PACKLINE_COMMIT to $(git rev-parse HEAD) while the build started: submit it again." >&2
+  exit 4
+fi
+git -c protocol.file.allow=never submodule update -q --init --recursive --depth=1
 rm -rf .git
-echo "cloned $PACKLINE_REPO at $ref ($(cat ${CLONE_OUTPUTS.commitTime}))"
+echo "cloned $PACKLINE_REPO at $ref ($PACKLINE_COMMIT)"
 `;
 
 /**
- * Prepares the build pod as root, before the creator starts: gives the builder's CNB user the directories the plan
- * says it owns, and writes the plan's files from base64 env values (base64 cannot contain "{{", quotes or "$").
+ * Writes the plan's files before the build starts, from base64 env values (base64 cannot contain "{{", quotes or
+ * "$", so a value reaches the file byte for byte whatever it holds).
  */
-export function prepareScript(ownedPaths: readonly string[], files: readonly { path: string; env: string }[]): string {
+export function prepareScript(files: readonly { path: string; env: string }[]): string {
   const lines = ["set -eu"];
-  if (ownedPaths.length > 0) lines.push(`chown -R "$CNB_USER_ID:$CNB_GROUP_ID" ${ownedPaths.map(shellQuote).join(" ")}`);
   for (const file of files) {
     lines.push(`mkdir -p ${shellQuote(dirname(file.path))}`);
     lines.push(`printf '%s' "$${file.env}" | base64 -d > ${shellQuote(file.path)}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
-
-export const RESULT_OUTPUTS = { digest: "/tmp/packline/digest" } as const;
-
-/** Reads the digest the lifecycle reported, so the workflow can output it (for a later step or Argo CD). */
-export const RESULT_SCRIPT = `set -eu
-mkdir -p /tmp/packline
-sed -n 's/^[[:space:]]*digest[[:space:]]*=[[:space:]]*"\\(sha256:[0-9a-f]\\{64\\}\\)".*/\\1/p' ${PATHS.report} | head -n 1 > ${RESULT_OUTPUTS.digest}
-if [ ! -s ${RESULT_OUTPUTS.digest} ]; then
-  echo "packline: ${PATHS.report} has no image digest: nothing was confirmed as published" >&2
-  exit 1
-fi
-echo "published $(cat ${RESULT_OUTPUTS.digest})"
-`;
 
 /** Paths come from the plan (validated names); quoting keeps them literal anyway. */
 export function shellQuote(value: string): string {

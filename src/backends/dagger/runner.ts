@@ -1,196 +1,287 @@
-import { CacheSharingMode, dag, ReturnType, type Container, type Directory, type Secret, type Service } from "@dagger.io/dagger";
+/**
+ * The Dagger backend: runs a plan on a Dagger engine. It realizes what the plan states (images, users, commands,
+ * arguments, env, files, volumes, the order of the steps) and decides nothing else. The only values it makes are
+ * the plan's late values, which are known only now: the commit, the time, a run id.
+ */
+import { CacheSharingMode, type Container, dag, type Directory, ReturnType, type Secret, type Service } from "@dagger.io/dagger";
 import { randomUUID } from "node:crypto";
-import { dockerConfigJson } from "../docker-config.js";
-import { PacklineError, quote } from "../errors.js";
-import { buildFailure } from "../failure.js";
-import { IMAGES } from "../images.js";
-import { ENGINE_REGISTRY, type BuildPlan, type ContainerStep, type EnvVar } from "../plan.js";
-import { parseReport, pinned } from "../report.js";
+import { dockerConfigJson } from "../../core/docker-config.js";
+import { PacklineError, quote } from "../../core/errors.js";
+import { buildFailure, redact, stripAnsi } from "../../core/failure.js";
+import { CRANE, IMAGES } from "../../core/images.js";
+import { ENGINE_REGISTRY, outputPath, PATHS, type BuildPlan, type ContainerStep, type Late } from "../../core/plan/planner.js";
+import { latesOf, resolveText } from "../../core/plan/text.js";
+import { parseReport } from "../../core/report.js";
 
 /** What the caller hands the runner besides the plan: engine objects the plan only names. */
 export interface RunInputs {
   /** The local source directory (for a plan whose source is local). */
   readonly source?: Directory;
+  /** The registry password or token (for a plan with password credentials). */
   readonly registryPassword?: Secret;
 }
 
 export interface RunResult {
   readonly digest: string;
-  /** Every published reference pinned to the digest: `image:tag@sha256:...`. */
+  /** `image:tag` for every tag. */
+  readonly references: readonly string[];
+  /** Every reference pinned to the digest: `image:tag@sha256:...`. */
   readonly published: readonly string[];
-  /** The published image as a Dagger container. */
+  readonly revision: string;
+  /** True when the version was already published from this revision: nothing was built. */
+  readonly alreadyPublished: boolean;
+  /** The published image as a container (evaluated when used). */
   readonly container: Container;
+  /** The SBOM files the lifecycle wrote (`/layers/sbom`), when this run built the image. */
+  readonly sbom?: Directory;
 }
 
-/**
- * Executes a plan on the Dagger engine. It realizes what the plan states and decides nothing else: images,
- * commands, arguments, env, files and mounts all come from the plan.
- */
+/** Users of the steps: the tool user is the "nonroot" user of distroless-style images. */
+const TOOL_USER = "65532:65532";
+
+interface Context {
+  readonly plan: BuildPlan;
+  readonly source: Directory;
+  readonly lates: Partial<Record<Late, string>>;
+  readonly buildUser: string;
+  readonly secrets: Readonly<Record<string, Secret>>;
+  readonly redact: readonly string[];
+  /** The user's password, for the engine's own pull of the result (withRegistryAuth). */
+  readonly password?: Secret;
+  readonly service?: { readonly alias: string; readonly service: Service };
+}
+
 export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunResult> {
-  const source = sourceDirectory(plan, inputs);
-  const registry = plan.publishTo.kind === "engine-registry" ? engineRegistry() : undefined;
-  const secrets = await registrySecrets(plan, inputs);
-
-  const builder = dag.container().from(plan.build.image);
-  const owner = await buildUser(builder, plan.build.image);
-  const runtime = await runtimeValues(plan);
-
-  let build = applyStep(builder, plan.build, { source, owner, runtime, secrets: secrets.byName });
-  if (registry) build = build.withServiceBinding(ENGINE_REGISTRY.alias, registry);
-
-  // expect ANY so a failure comes back as output we can explain, not as an exception that hides the registry.
-  const ran = build.withExec([...plan.build.command, ...plan.build.args], { expect: ReturnType.Any });
-  const exitCode = await ran.exitCode();
-  if (exitCode !== 0) {
-    const output = `${await ran.stdout()}\n${await ran.stderr()}`;
-    throw buildFailure({ registry: registryName(plan), exitCode, output, redact: secrets.plaintexts });
-  }
-  const report = parseReport(await ran.file(plan.reportPath).contents());
-  return {
-    digest: report.digest,
-    published: plan.references.map((ref) => pinned(ref, report.digest)),
-    container: publishedContainer(plan, report.digest, registry, inputs.registryPassword),
+  if (plan.version.kind !== "known") throw new PacklineError("internal: the Dagger backend runs plans with a known version.");
+  const { source, lates } = await resolveSource(plan, inputs);
+  lates["run-id"] = randomUUID();
+  if (needs(plan, "now")) lates.now = String(Math.floor(Date.now() / 1000));
+  const revision = resolveText(plan.revision, lates);
+  const { secrets, redact: secretTexts } = await registrySecrets(plan, inputs);
+  const ctx: Context = {
+    plan,
+    source,
+    lates,
+    buildUser: await buildUserOf(plan),
+    secrets,
+    redact: secretTexts,
+    password: inputs.registryPassword,
+    service: targetService(plan),
   };
+  const references = plan.variants[0]!.tags.map((tag) => `${plan.image.name}:${resolveText(tag, lates)}`);
+  const finish = (digest: string, alreadyPublished: boolean, sbom?: Directory): RunResult => ({
+    digest,
+    references,
+    published: references.map((ref) => `${ref}@${digest}`),
+    revision,
+    alreadyPublished,
+    container: publishedContainer(ctx, digest),
+    sbom,
+  });
+
+  if (plan.steps.check) {
+    const step = plan.steps.check;
+    const check = await runStep(ctx, step);
+    if ((await check.file(outputPath(step, "outcome")).contents()).trim() === "published") {
+      return finish((await check.file(outputPath(step, "digest")).contents()).trim(), true);
+    }
+  }
+
+  const build = await runBuild(ctx);
+  lates["build-report"] = await build.file(outputPath(plan.steps.build, "report")).contents();
+  parseReport(lates["build-report"]); // refuse a report without a digest here, with packline's message
+  const release = await runStep(ctx, plan.steps.release);
+  const digest = (await release.file(outputPath(plan.steps.release, "digest")).contents()).trim();
+  const sbomOutput = plan.steps.build.outputs.find((o) => o.directory);
+  return finish(digest, false, sbomOutput ? build.directory(sbomOutput.path) : undefined);
 }
 
-function sourceDirectory(plan: BuildPlan, inputs: RunInputs): Directory {
-  if (plan.source.kind === "git") return dag.git(plan.source.url).ref(plan.source.ref).tree();
-  if (!inputs.source) throw new PacklineError("no source directory was given: pass --source <dir> or --repo <url>.");
-  return inputs.source;
+function needs(plan: BuildPlan, value: Late): boolean {
+  const steps = [plan.steps.check, plan.steps.build, plan.steps.release].filter((s): s is ContainerStep => s !== undefined);
+  return steps.some((step) => [...step.command, ...step.args, ...step.env.map((e) => e.value)].some((t) => latesOf(t).includes(value)));
 }
 
-/** The builder's CNB user, which must own the directories the lifecycle writes as that user. */
-async function buildUser(builder: Container, image: string): Promise<string> {
+/** The source tree and what is known of it: the commit (and its time) of a clone, or a local directory's digest. */
+async function resolveSource(plan: BuildPlan, inputs: RunInputs): Promise<{ source: Directory; lates: Partial<Record<Late, string>> }> {
+  const lates: Partial<Record<Late, string>> = {};
+  if (plan.source.kind === "local") {
+    if (!inputs.source) throw new PacklineError("no source directory was given: pass --source <dir> or --repo <url>.");
+    if (needs(plan, "source-digest")) lates["source-digest"] = await inputs.source.digest();
+    return { source: inputs.source, lates };
+  }
+  const git = plan.source;
+  const refName = resolveText(git.ref, lates);
+  const ref = dag.git(git.url).ref(refName);
+  try {
+    lates.commit = await ref.commit();
+  } catch (error) {
+    throw new PacklineError(
+      `--repo ${quote(git.url)} at ${quote(refName)} could not be resolved: check the URL, that the tag, branch or commit exists, and that the repository is public (${firstLine(error)}).`,
+    );
+  }
+  // The plan says what the build sees: the checkout without .git, submodules included (Dagger's tree always
+  // includes them, shallowly); the cluster's clone does the same.
+  const source = ref.tree({ discardGitDir: !git.keepGitDir });
+  if (needs(plan, "commit-time")) lates["commit-time"] = await commitTime(ref.tree({ discardGitDir: false }), git.url, refName);
+  return { source, lates };
+}
+
+async function commitTime(tree: Directory, url: string, ref: string): Promise<string> {
+  const ran = dag
+    .container()
+    .from(IMAGES.git)
+    .withMountedDirectory("/src", tree)
+    .withWorkdir("/src")
+    .withExec(["git", "-c", "safe.directory=/src", "log", "-1", "--format=%ct"], { expect: ReturnType.Any });
+  const out = (await ran.stdout()).trim();
+  if ((await ran.exitCode()) !== 0 || !/^[0-9]+$/.test(out)) {
+    throw new PacklineError(`--creation-time commit: could not read the commit time of ${quote(url)} at ${quote(ref)} (git printed ${quote(out)}): pass unix seconds instead.`);
+  }
+  return out;
+}
+
+/** The build user as uid:gid: given, or read from the builder image (a Cloud Native Buildpacks builder sets both). */
+async function buildUserOf(plan: BuildPlan): Promise<string> {
+  if (plan.buildUser.kind === "given") return `${plan.buildUser.uid}:${plan.buildUser.gid}`;
+  if (plan.steps.build.user.kind !== "build-user") return "0:0";
+  const builder = dag.container().from(plan.steps.build.image);
   const [uid, gid] = await Promise.all([builder.envVariable("CNB_USER_ID"), builder.envVariable("CNB_GROUP_ID")]);
   if (!uid || !gid || !/^[0-9]+$/.test(uid) || !/^[0-9]+$/.test(gid)) {
     throw new PacklineError(
-      `--builder ${quote(image)} does not set CNB_USER_ID and CNB_GROUP_ID: it is not a Cloud Native Buildpacks builder; use one such as paketobuildpacks/builder-jammy-base.`,
+      `--builder ${quote(plan.steps.build.image)} does not set CNB_USER_ID and CNB_GROUP_ID: it is not a Cloud Native Buildpacks builder; use one such as paketobuildpacks/builder-jammy-base.`,
     );
   }
   return `${uid}:${gid}`;
 }
 
-async function runtimeValues(plan: BuildPlan): Promise<Record<string, string>> {
-  const values: Record<string, string> = {};
-  const wanted = new Set(plan.build.env.flatMap((v) => ("runtime" in v ? [v.runtime] : [])));
-  if (wanted.has("now")) values.now = String(Math.floor(Date.now() / 1000));
-  if (wanted.has("run-id")) values["run-id"] = randomUUID();
-  if (wanted.has("commit-time")) {
-    const step = plan.commitTime;
-    if (!step || plan.source.kind !== "git") throw new PacklineError("--creation-time commit needs --repo.");
-    const withGit = dag.git(plan.source.url).ref(plan.source.ref).tree({ discardGitDir: false });
-    const ran = applyStep(dag.container().from(step.image), step, { source: withGit, owner: "0:0", runtime: {}, secrets: {} }).withExec(
-      [...step.command, ...step.args],
-      { expect: ReturnType.Any },
-    );
-    const out = (await ran.stdout()).trim();
-    if ((await ran.exitCode()) !== 0 || !/^[0-9]+$/.test(out)) {
-      throw new PacklineError(
-        `--creation-time commit: could not read the commit time of ${quote(plan.source.url)} at ${quote(plan.source.ref)} (git printed ${quote(out)}): check --repo and --ref, or pass unix seconds.`,
-      );
-    }
-    values["commit-time"] = out;
+/** The registry secret the steps read: a docker config.json made inside the engine from the user's password. */
+async function registrySecrets(plan: BuildPlan, inputs: RunInputs): Promise<{ secrets: Record<string, Secret>; redact: string[] }> {
+  const auth = plan.registryAuth;
+  if (!auth) return { secrets: {}, redact: [] };
+  if (auth.kind !== "password") {
+    throw new PacklineError(`--registry-secret ${quote(auth.secretName)} names a cluster secret: on Dagger give --registry-username and --registry-password.`);
   }
-  return values;
+  if (!inputs.registryPassword) throw new PacklineError("--registry-username was given without --registry-password.");
+  const password = await inputs.registryPassword.plaintext();
+  if (password === "") throw new PacklineError("--registry-password is empty: give the password or token the registry expects.");
+  const config = dockerConfigJson(auth.registry, auth.username, password);
+  const volume = plan.volumes.find((v) => v.kind === "secret");
+  if (!volume || volume.kind !== "secret") throw new PacklineError("internal: registry credentials without a secret volume.");
+  // The name scopes the secret to this registry and user; the value never leaves the engine.
+  const secret = dag.setSecret(`packline-${volume.secret.name}-${auth.registry}-${auth.username}`, config);
+  // Everything derived from the password is redacted too (a registry may echo the base64 "user:password").
+  const basic = Buffer.from(`${auth.username}:${password}`, "utf8").toString("base64");
+  return { secrets: { [volume.secret.name]: secret }, redact: [password, config, basic] };
 }
 
-interface StepContext {
-  readonly source: Directory;
-  readonly owner: string;
-  readonly runtime: Record<string, string>;
-  readonly secrets: Record<string, Secret>;
+/** The registry the steps push to when it is not reachable by name: the one inside the engine, or a tunnel. */
+function targetService(plan: BuildPlan): Context["service"] {
+  const target = plan.image.target;
+  if (target.kind === "engine-registry") {
+    const service = dag
+      .container()
+      .from(ENGINE_REGISTRY.image)
+      .withMountedCache(ENGINE_REGISTRY.storagePath, dag.cacheVolume(ENGINE_REGISTRY.storageKey))
+      .withExposedPort(target.port)
+      .asService();
+    return { alias: target.alias, service };
+  }
+  if (target.kind === "host-registry") {
+    // Inside a container of the engine, localhost is the container: reach the user's localhost through a tunnel.
+    return { alias: target.alias, service: dag.host().service([{ frontend: target.port, backend: target.hostPort }], { host: "localhost" }) };
+  }
+  return undefined;
 }
 
-/** Applies a plan step's user, env, files, mounts and working directory to a container (everything but the exec). */
-export function applyStep(base: Container, step: ContainerStep, ctx: StepContext): Container {
-  let c = base;
+/** A step's container, everything but the exec: image, mounts, files, env, user, workdir. */
+function stepContainer(ctx: Context, step: ContainerStep): Container {
+  const user = step.user.kind === "build-user" ? ctx.buildUser : step.user.kind === "tool-user" ? TOOL_USER : "0:0";
+  let c = dag.container().from(step.image);
   for (const mount of step.mounts) {
-    const owner = "ownedByBuildUser" in mount && mount.ownedByBuildUser ? ctx.owner : undefined;
-    switch (mount.kind) {
+    const volume = ctx.plan.volumes.find((v) => v.name === mount.volume);
+    if (!volume) throw new PacklineError(`internal: step ${step.name} mounts an undeclared volume ${mount.volume}.`);
+    const owner = "ownedByBuildUser" in volume && volume.ownedByBuildUser ? user : undefined;
+    switch (volume.kind) {
       case "source":
         c = c.withMountedDirectory(mount.path, ctx.source, owner ? { owner } : undefined);
         break;
       case "scratch":
-        // In the container's own filesystem, so the report written there can be read back after the exec.
+        // In the container's own filesystem, so that what the step writes there can be read back after the exec.
         c = c.withDirectory(mount.path, dag.directory(), owner ? { owner } : undefined);
         break;
       case "cache":
-        c = c.withMountedCache(mount.path, dag.cacheVolume(mount.key), {
-          sharing: CacheSharingMode.Locked,
-          ...(owner ? { owner } : {}),
-        });
+        c = c.withMountedCache(mount.path, dag.cacheVolume(volume.key), { sharing: CacheSharingMode.Locked, ...(owner ? { owner } : {}) });
         break;
       case "secret": {
-        const secret = ctx.secrets[mount.secret.name];
-        if (!secret) throw new PacklineError(`internal: the plan mounts secret ${quote(mount.secret.name)}, which was not provided.`);
-        c = c.withMountedSecret(mount.path, secret, { mode: 0o444 });
+        const secret = ctx.secrets[volume.secret.name];
+        if (!secret) throw new PacklineError(`internal: the plan mounts secret ${quote(volume.secret.name)}, which was not provided.`);
+        c = c.withMountedSecret(`${mount.path}/${volume.file}`, secret, { owner: user, mode: 0o400 });
         break;
       }
+      case "docker-socket":
+        throw new PacklineError("the pack executor needs a node's Docker socket: it exists only in Argo workflows (packline argo --executor pack).");
     }
   }
-  for (const file of step.files) c = c.withNewFile(file.path, file.contents);
-  for (const variable of step.env) c = c.withEnvVariable(variable.name, envValue(variable, ctx.runtime));
-  return c.withUser(step.user).withWorkdir(step.workdir);
+  for (const file of step.files) c = c.withNewFile(file.path, file.contents, { owner: user });
+  for (const variable of step.env) c = c.withEnvVariable(variable.name, resolveText(variable.value, ctx.lates));
+  if (ctx.service) c = c.withServiceBinding(ctx.service.alias, ctx.service.service);
+  return c.withUser(user).withWorkdir(step.workdir);
 }
 
-function envValue(variable: EnvVar, runtime: Record<string, string>): string {
-  if ("value" in variable) return variable.value;
-  const value = runtime[variable.runtime];
-  if (value === undefined) throw new PacklineError(`internal: no value for runtime variable ${variable.name} (${variable.runtime}).`);
-  return value;
+function execArgs(ctx: Context, step: ContainerStep): string[] {
+  return [...step.command, ...step.args].map((t) => resolveText(t, ctx.lates));
 }
 
-/** The registry secret the lifecycle reads: a docker config.json built inside the engine from the user's secret. */
-async function registrySecrets(plan: BuildPlan, inputs: RunInputs): Promise<{ byName: Record<string, Secret>; plaintexts: string[] }> {
-  const auth = plan.registryAuth;
-  if (!auth) return { byName: {}, plaintexts: [] };
-  if (auth.kind !== "password") {
-    throw new PacklineError(
-      `--registry-secret ${quote(auth.secretName)} names a cluster secret: on Dagger give --registry-username and --registry-password instead.`,
-    );
+/** Runs a registry step; a failure becomes packline's own message from the step ("packline: ..." lines). */
+async function runStep(ctx: Context, step: ContainerStep): Promise<Container> {
+  const ran = stepContainer(ctx, step).withExec(execArgs(ctx, step), { expect: ReturnType.Any });
+  const code = await ran.exitCode();
+  if (code !== 0) {
+    const stderr = redact(stripAnsi(await ran.stderr()), ctx.redact);
+    const own = stderr
+      .split("\n")
+      .filter((line) => line.startsWith("packline: "))
+      .map((line) => line.slice("packline: ".length));
+    throw new PacklineError(own.length > 0 ? own.join("\n") : `the ${step.name} step failed (exit code ${code}):\n${stderr.trim().split("\n").slice(-10).join("\n")}`);
   }
-  if (!inputs.registryPassword) throw new PacklineError("--registry-username was given without --registry-password.");
-  const password = await inputs.registryPassword.plaintext();
-  const config = dockerConfigJson(auth.registry, auth.username, password);
-  // The name scopes the secret to this registry and user; the value never leaves the engine.
-  const secret = dag.setSecret(`packline-${auth.password.name}-${auth.registry}-${auth.username}`, config);
-  const mount = plan.build.mounts.find((m) => m.kind === "secret");
-  // Everything derived from the password is redacted too (the base64 "user:password" is what a registry log may echo).
-  const basic = Buffer.from(`${auth.username}:${password}`, "utf8").toString("base64");
-  return { byName: mount && mount.kind === "secret" ? { [mount.secret.name]: secret } : {}, plaintexts: [password, config, basic] };
+  return ran;
 }
 
-/** The registry inside the engine; its storage is a cache volume, so images survive between calls on one engine. */
-function engineRegistry(): Service {
-  return dag
-    .container()
-    .from(ENGINE_REGISTRY.image)
-    .withMountedCache(ENGINE_REGISTRY.storagePath, dag.cacheVolume(ENGINE_REGISTRY.storageKey))
-    .withExposedPort(ENGINE_REGISTRY.port)
-    .asService();
+async function runBuild(ctx: Context): Promise<Container> {
+  const step = ctx.plan.steps.build;
+  // expect ANY so a failure comes back as output to explain, not as an exception that hides the registry.
+  const ran = stepContainer(ctx, step).withExec(execArgs(ctx, step), { expect: ReturnType.Any });
+  const exitCode = await ran.exitCode();
+  if (exitCode !== 0) {
+    const output = `${await ran.stdout()}\n${await ran.stderr()}`;
+    const runImage = step.args.map((a) => resolveText(a, ctx.lates)).find((a) => a.startsWith("-run-image="))?.slice("-run-image=".length);
+    throw buildFailure({ registry: ctx.plan.image.registry, builder: step.image, runImage, exitCode, output, redact: ctx.redact });
+  }
+  return ran;
 }
 
-/** The published image as a Container, fetched back by digest (so it is exactly what was published). */
-function publishedContainer(plan: BuildPlan, digest: string, registry: Service | undefined, password: Secret | undefined): Container {
-  const byDigest = `${plan.image}@${digest}`;
-  if (registry) {
-    // The engine itself cannot resolve the service's host name, so a tool container bound to it copies the image out.
-    const tarball = dag
-      .container()
-      .from(IMAGES.crane)
-      .withServiceBinding(ENGINE_REGISTRY.alias, registry)
-      .withExec(["/ko-app/crane", "pull", "--insecure", byDigest, "/image.tar"])
-      .file("/image.tar");
+/**
+ * The published image as a Container, by digest (so it is exactly what was published). The engine pulls it itself
+ * from a registry it can reach; from the registry inside the engine, a tunnel, or a registry over plain HTTP (which
+ * the engine would not talk to without its own configuration) a crane container copies it out instead.
+ */
+function publishedContainer(ctx: Context, digest: string): Container {
+  const byDigest = `${ctx.plan.image.address}@${digest}`;
+  if (ctx.service || ctx.plan.image.insecure) {
+    let crane = dag.container().from(IMAGES.crane).withUser(TOOL_USER);
+    if (ctx.service) crane = crane.withServiceBinding(ctx.service.alias, ctx.service.service);
+    const secret = Object.values(ctx.secrets)[0];
+    if (secret) crane = crane.withMountedSecret(`${PATHS.dockerConfigDir}/${PATHS.dockerConfigFile}`, secret, { owner: TOOL_USER, mode: 0o400 }).withEnvVariable("DOCKER_CONFIG", PATHS.dockerConfigDir);
+    const tarball = crane.withExec([CRANE.bin, "pull", ...(ctx.plan.image.insecure ? ["--insecure"] : []), byDigest, "/tmp/image.tar"]).file("/tmp/image.tar");
     return dag.container().import_(tarball);
   }
   let c = dag.container();
-  const auth = plan.registryAuth;
-  if (auth?.kind === "password" && password && plan.publishTo.kind === "registry") {
-    c = c.withRegistryAuth(plan.publishTo.registry, auth.username, password);
-  }
+  const auth = ctx.plan.registryAuth;
+  if (auth?.kind === "password" && ctx.password) c = c.withRegistryAuth(auth.registry, auth.username, ctx.password);
   return c.from(byDigest);
 }
 
-function registryName(plan: BuildPlan): string {
-  return plan.publishTo.kind === "registry" ? plan.publishTo.registry : `${plan.publishTo.host} (inside the Dagger engine)`;
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0]!.slice(0, 300);
 }

@@ -1,34 +1,62 @@
-import type { BuildPlan, ContainerStep, EnvVar, Mount } from "./plan.js";
+/** The text backend: a plan as a person reads it (what `packline plan` prints). Secrets appear only as names. */
+import type { BuildPlan, ContainerStep, Late, PlanText, Volume } from "../../core/plan/planner.js";
+import { renderText } from "../../core/plan/text.js";
 
-const RUNTIME_TEXT = {
+const LATE_TEXT: Record<Late, string> = {
+  tag: "<the tag given at submit time>",
+  version: "<version>",
+  major: "<major>",
+  minor: "<minor>",
+  tags: "<the version's tags>",
   now: "<unix time when the build starts>",
+  commit: "<the cloned commit>",
   "commit-time": "<unix time of the cloned commit>",
+  "source-digest": "<digest of the source directory>",
   "run-id": "<unique per run>",
-} as const;
+  "build-report": "<the build's report.toml>",
+};
 
-/** A human-readable account of what a plan runs: what `packline plan` prints. Secrets appear only as names. */
+export function show(value: PlanText): string {
+  return renderText(value, (late) => LATE_TEXT[late]);
+}
+
 export function planText(plan: BuildPlan, secretSources: Readonly<Record<string, string>> = {}): string {
   const lines: string[] = [];
-  lines.push(`version ${plan.version}`);
-  lines.push(...labelled("publishes", plan.references));
+  const version = plan.version.kind === "known" ? `${plan.version.version}` : `given at submit time${plan.version.default ? ` (default ${plan.version.default})` : ""}`;
+  lines.push(`version    ${version}`);
+  for (const variant of plan.variants) {
+    const label = plan.variants.length > 1 ? `publishes (${variant.shapes.join(", ")})` : "publishes";
+    lines.push(...labelled(label, variant.tags.map((tag) => `${plan.image.name}:${show(tag)}`)));
+    for (const note of variant.notes) lines.push(`note       ${note}`);
+  }
+  const target = plan.image.target;
   lines.push(
-    `target     ${plan.publishTo.kind === "engine-registry" ? `${plan.publishTo.host}, the registry inside the Dagger engine (nothing leaves the machine)` : plan.publishTo.registry}`,
+    `target     ${
+      target.kind === "engine-registry"
+        ? `${plan.image.registry}, the registry inside the Dagger engine (nothing leaves the machine)`
+        : target.kind === "host-registry"
+          ? `${plan.image.registry} on this machine, reached from the engine as ${plan.image.address.split("/")[0]}`
+          : plan.image.registry
+    }${plan.image.insecure ? " (plain HTTP or an untrusted certificate)" : ""}`,
   );
   lines.push(
-    `source     ${plan.source.kind === "git" ? `git ${plan.source.url} at ${plan.source.ref}` : "local directory (--source, or the context directory)"}`,
+    `source     ${
+      plan.source.kind === "git"
+        ? `git ${plan.source.url} at ${show(plan.source.ref)} (the checkout without .git, submodules included)`
+        : "local directory (--source, or the context directory)"
+    }`,
   );
   const auth = plan.registryAuth;
-  if (auth?.kind === "password") {
-    const from = secretSources["registry-password"] ?? "a secret";
-    lines.push(`login      ${auth.username} at ${auth.registry}, password from ${from} (never shown)`);
-  } else if (auth) {
-    lines.push(`login      at ${auth.registry} with the docker config in secret ${auth.secretName}`);
-  }
+  if (auth?.kind === "password") lines.push(`login      ${auth.username} at ${auth.registry}, password from ${secretSources["registry-password"] ?? "a secret"} (never shown)`);
+  else if (auth) lines.push(`login      at ${auth.registry} with the docker config in secret ${auth.secretName}`);
   lines.push(`created    ${creationText(plan)}`);
-  for (const note of plan.notes) lines.push(`note       ${note}`);
-  if (plan.commitTime) lines.push("", ...stepText(plan.commitTime));
-  lines.push("", ...stepText(plan.build));
-  return lines.join("\n") + "\n";
+  lines.push(`revision   ${show(plan.revision)}`);
+  lines.push(...labelled("labels", plan.labels.map((l) => `${l.key}=${show(l.value)}`)));
+  lines.push(`user       ${plan.buildUser.kind === "given" ? `${plan.buildUser.uid}:${plan.buildUser.gid}` : "the builder's CNB user (its CNB_USER_ID:CNB_GROUP_ID)"}`);
+  for (const step of [plan.steps.check, plan.steps.build, plan.steps.release]) {
+    if (step) lines.push("", ...stepText(step, plan));
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 function creationText(plan: BuildPlan): string {
@@ -44,32 +72,44 @@ function creationText(plan: BuildPlan): string {
   }
 }
 
-function stepText(step: ContainerStep): string[] {
-  const lines = [`step ${step.name}`, `  image    ${step.image}`, `  user     ${step.user}`, `  workdir  ${step.workdir}`];
-  lines.push(...labelled("  command", [step.command.concat(step.args).join(" \\\n             ")]));
-  lines.push(...labelled("  env", step.env.map(envText)));
+const STEP_PURPOSE: Record<ContainerStep["name"], string> = {
+  check: "looks up the version's tag: absent, published from this revision (nothing to do), or refused",
+  build: "builds and pushes the image to the staging tag",
+  release: "labels the staged image and points every tag at it",
+};
+
+function stepText(step: ContainerStep, plan: BuildPlan): string[] {
+  const user = step.user.kind === "build-user" ? "the build user" : step.user.kind === "tool-user" ? "65532 (nonroot)" : "root (privileged)";
+  const lines = [`step ${step.name}: ${STEP_PURPOSE[step.name]}`, `  image    ${step.image}`, `  user     ${user}`, `  workdir  ${step.workdir}`];
+  const argv = [...step.command, ...step.args].map((a) => {
+    const text = show(a);
+    return text.includes("\n") ? `<script of ${text.trim().split("\n").length} lines: packline plan --json shows it>` : text;
+  });
+  lines.push(...labelled("  command", [argv.join(" \\\n             ")]));
+  lines.push(...labelled("  env", step.env.filter((e) => !e.name.startsWith("PACKLINE_LABEL_")).map((e) => `${e.name}=${oneLine(show(e.value))}`)));
   lines.push(...labelled("  files", step.files.map((f) => `${f.path} = ${JSON.stringify(f.contents)}`)));
-  lines.push(...labelled("  mounts", step.mounts.map(mountText)));
+  lines.push(...labelled("  mounts", step.mounts.map((m) => `${m.path}  ${volumeText(plan.volumes.find((v) => v.name === m.volume))}${m.readOnly ? " (read-only)" : ""}`)));
   return lines;
 }
 
-function envText(variable: EnvVar): string {
-  return "value" in variable ? `${variable.name}=${variable.value}` : `${variable.name}=${RUNTIME_TEXT[variable.runtime]}`;
+function oneLine(value: string): string {
+  return value.includes("\n") ? JSON.stringify(value) : value;
 }
 
-function mountText(mount: Mount): string {
-  const owned = "ownedByBuildUser" in mount && mount.ownedByBuildUser ? ", owned by the builder's CNB user" : "";
-  switch (mount.kind) {
+function volumeText(volume: Volume | undefined): string {
+  if (!volume) return "?";
+  const owned = "ownedByBuildUser" in volume && volume.ownedByBuildUser ? ", owned by the build user" : "";
+  switch (volume.kind) {
     case "source":
-      return `${mount.path}  the source${owned}`;
+      return `the source${owned}`;
     case "scratch":
-      return `${mount.path}  empty directory${owned}`;
+      return `empty directory${owned}`;
     case "cache":
-      return `${mount.path}  cache ${JSON.stringify(mount.key)}${owned}`;
+      return `cache ${JSON.stringify(volume.key)}${owned}`;
     case "secret":
-      return `${mount.path}  secret ${JSON.stringify(mount.secret.name)} (value never shown)`;
+      return `secret ${JSON.stringify(volume.secret.name)} as ${volume.file} (value never shown)`;
     case "docker-socket":
-      return `${mount.path}  the node's Docker socket`;
+      return "the node's Docker socket";
   }
 }
 

@@ -1,212 +1,228 @@
-import { PacklineError, quote } from "./errors.js";
-import { kubernetesName } from "./k8s-name.js";
-import { parseImageReference, parseImageRepository, type ImageReference, type ImageRepository } from "./image-ref.js";
-import { tagsFor, type TagSet } from "./tags.js";
-
 /**
- * What a user may ask for, as the CLI flags and the Dagger arguments give it (same names, same meaning).
- * Everything is a string or a list of strings here; `validateOptions` turns it into `BuildOptions` or throws a
- * PacklineError that names the bad value and the fix.
+ * What the user asked for -> validated options, or a PacklineError that names the bad value and the fix.
+ * The table's own checks (required, empty, enums, numbers) have run before (input.ts); this is what values mean.
  */
-export interface BuildInput {
-  readonly tag: string;
-  /** True when the user passed a source directory of their own (not the default context directory). */
-  readonly sourceGiven?: boolean;
-  readonly repo?: string;
-  readonly ref?: string;
-  readonly image?: string;
-  readonly builder?: string;
-  readonly runImage?: string;
-  readonly env?: readonly string[];
-  readonly buildpacks?: readonly string[];
-  readonly registryUsername?: string;
-  /** Whether a registry password was given (its value never enters the options). */
-  readonly registryPassword?: boolean;
-  /** A stored docker config.json secret with the registry credentials (a Kubernetes Secret's name, in a cluster). */
-  readonly registrySecret?: string;
-  readonly cacheImage?: string;
-  readonly clearCache?: boolean;
-  readonly creationTime?: string;
-  readonly floatingTags?: boolean;
-  readonly latest?: boolean;
-  readonly insecureRegistries?: readonly string[];
-}
+import { PacklineError, quote } from "../errors.js";
+import { parseGitRef, parseRepoUrl, repositoryName, type GitUrl } from "../git-url.js";
+import { isLocalRegistry, parseImageReference, parseImageRepository, parseRegistryHost, type ImageReference, type ImageRepository } from "../image-ref.js";
+import { kubernetesName, suggestName } from "../k8s-name.js";
+import { parseQuantity } from "../quantity.js";
+import type { CreationTime } from "../plan/types.js";
+import { parseVersion, type Version } from "../version.js";
+import { checkInput, type CheckedInput, type RawInput } from "./input.js";
+import { DEFAULT_BUILDER, type EXECUTORS, type KINDS, type POD_GC } from "./table.js";
 
-export const DEFAULT_BUILDER = "paketobuildpacks/builder-jammy-base";
+export type VersionOption = { readonly kind: "known"; readonly version: Version } | { readonly kind: "parameter"; readonly default?: Version };
 
-/** `default`: the lifecycle's fixed 1980-01-01T00:00:01Z, so that the same source gives the same image digest. */
-export type CreationTime =
-  | { readonly kind: "default" }
-  | { readonly kind: "now" }
-  | { readonly kind: "unix"; readonly seconds: number }
-  | { readonly kind: "commit" };
+export type SourceOption = { readonly kind: "local" } | { readonly kind: "git"; readonly repo: GitUrl; readonly ref?: string };
 
-export type Source =
-  | { readonly kind: "local" }
-  | { readonly kind: "git"; readonly url: string; readonly ref: string };
+export type RegistryAuthOption =
+  | { readonly kind: "password"; readonly username: string }
+  | { readonly kind: "docker-config-secret"; readonly secretName: string };
 
 export interface Buildpack {
   readonly id: string;
   readonly version: string;
 }
 
+/** Where the build runs decides what a registry on "localhost" means. */
+export type RunsOn = "engine" | "cluster";
+
 export interface BuildOptions {
-  readonly tags: TagSet;
-  readonly source: Source;
+  readonly runsOn: RunsOn;
+  readonly version: VersionOption;
+  readonly floatingTags: boolean;
+  readonly latest: boolean;
+  readonly source: SourceOption;
+  /** What the user says the local source is (a commit); undefined: the clone's commit, or the content's digest. */
+  readonly revision?: string;
   /** Undefined: publish to the registry that lives inside the Dagger engine (nothing leaves the machine). */
   readonly image?: ImageRepository;
   readonly builder: ImageReference;
   readonly runImage?: ImageReference;
+  readonly cacheImage?: ImageReference;
   readonly env: readonly { readonly name: string; readonly value: string }[];
   readonly buildpacks: readonly Buildpack[];
-  readonly registryUsername?: string;
-  readonly registrySecret?: string;
-  readonly cacheImage?: ImageReference;
+  readonly registryAuth?: RegistryAuthOption;
   readonly clearCache: boolean;
   readonly creationTime: CreationTime;
   readonly insecureRegistries: readonly string[];
+  readonly allowOverwrite: boolean;
+  readonly buildUser?: { readonly uid: number; readonly gid: number };
+  readonly executor: (typeof EXECUTORS)[number];
+}
+
+export interface ArgoOptions {
+  readonly kind: (typeof KINDS)[number];
+  readonly name: string;
+  readonly namespace?: string;
+  readonly serviceAccount?: string;
+  readonly gitSecret?: string;
+  readonly cachePvc?: string;
+  readonly workspaceSize: string;
+  readonly resources: { readonly requests: Readonly<Record<string, string>>; readonly limits: Readonly<Record<string, string>> };
+  readonly retries: number;
+  readonly deadlineSeconds?: number;
+  readonly podGc: (typeof POD_GC)[number];
+  readonly sbomArtifact: boolean;
+  /** Things the user must know (printed on stderr), e.g. the pack executor's privileged pod. */
+  readonly warnings: readonly string[];
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_FILE_NAME_BYTES = 255;
 // Buildpack ids as the buildpack spec allows them: letters, digits, ".", "-", "_", and "/" between components.
 const BUILDPACK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 const BUILDPACK_VERSION = /^[A-Za-z0-9][A-Za-z0-9.+_-]*$/;
-const REGISTRY_HOST = /^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$/;
 
-export function validateOptions(input: BuildInput): BuildOptions {
-  const tags = tagsFor(input.tag, { floating: input.floatingTags, latest: input.latest });
-  const source = parseSource(input, tags.version.input);
-  const image = input.image === undefined || input.image === "" ? undefined : parseImageRepository(input.image);
+export const PACK_WARNING =
+  "--executor pack mounts the node's Docker socket into a privileged pod: every build, and everything it runs, can take over the node. Use it only where that is already accepted.";
 
-  if (input.registrySecret && (input.registryPassword || input.registryUsername)) {
+/** `dagger call build`/`result`, `packline build` and `packline plan`. */
+export function validateBuild(command: "build" | "plan", raw: RawInput): BuildOptions {
+  return buildOptions(checkInput(command, raw), "engine");
+}
+
+/** `dagger call argo` and `packline argo`: the build's options and the cluster's. */
+export function validateArgo(raw: RawInput): { readonly build: BuildOptions; readonly argo: ArgoOptions } {
+  const input = checkInput("argo", raw);
+  const build = buildOptions(input, "cluster");
+  return { build, argo: argoOptions(input, build) };
+}
+
+function str(input: CheckedInput, name: string): string | undefined {
+  const v = input[name];
+  return typeof v === "string" ? v : undefined;
+}
+function bool(input: CheckedInput, name: string): boolean {
+  return input[name] === true;
+}
+function list(input: CheckedInput, name: string): readonly string[] {
+  const v = input[name];
+  return Array.isArray(v) ? (v as readonly string[]) : [];
+}
+
+function buildOptions(input: CheckedInput, runsOn: RunsOn): BuildOptions {
+  const tag = str(input, "tag");
+  const version: VersionOption =
+    runsOn === "cluster" ? { kind: "parameter", default: tag === undefined ? undefined : parseVersion(tag) } : { kind: "known", version: parseVersion(tag!) };
+  const source = parseSource(input);
+  const executor = (str(input, "executor") ?? "creator") as BuildOptions["executor"];
+  const image = str(input, "image") === undefined ? undefined : parseImageRepository(str(input, "image")!);
+  if (image && runsOn === "cluster" && isLocalRegistry(image.registry)) {
     throw new PacklineError(
-      `--registry-secret ${quote(input.registrySecret)} and --registry-username/--registry-password were both given: a cluster build reads the credentials from the secret only; drop the username and password.`,
+      `--image ${quote(image.name)} is on "localhost", which inside a pod is the pod itself: give the registry's address as the cluster's nodes and pods reach it (kind and k3d name it, e.g. kind-registry:5000).`,
     );
   }
-  if (input.registryPassword && !input.registryUsername) {
-    throw new PacklineError(
-      "--registry-password was given without --registry-username: add --registry-username <user> (for a token, the user name your registry expects with it).",
-    );
-  }
-  if (input.registryUsername !== undefined && input.registryUsername !== "" && !input.registryPassword) {
-    throw new PacklineError(
-      `--registry-username ${quote(input.registryUsername)} was given without --registry-password: add --registry-password env:NAME (or file:PATH).`,
-    );
-  }
-  if ((input.registryUsername || input.registrySecret) && image === undefined) {
-    const flag = input.registrySecret ? "--registry-secret" : "--registry-username";
-    throw new PacklineError(
-      `${flag} needs --image: without --image the image goes to the registry inside the Dagger engine, which needs no login.`,
-    );
-  }
-  const env = (input.env ?? []).map(parseEnvEntry);
+
+  const registryAuth = parseRegistryAuth(input, image);
+  const env = list(input, "env").map(parseEnvEntry);
   const seen = new Set<string>();
   for (const { name } of env) {
     if (seen.has(name)) throw new PacklineError(`--env ${name} was given twice: give each variable once.`);
     seen.add(name);
   }
-
-  const creationTime = parseCreationTime(input.creationTime);
+  const creationTime = parseCreationTime(str(input, "creationTime") ?? "default");
   if (creationTime.kind === "commit" && source.kind === "local") {
     throw new PacklineError(
       '--creation-time commit needs --repo: a local source reaches the build without its git history; pass the time instead, e.g. --creation-time "$(git log -1 --format=%ct)".',
     );
   }
-
+  const revision = str(input, "revision");
+  if (revision !== undefined) {
+    if (source.kind === "git") throw new PacklineError(`--revision ${quote(revision)} and --repo were both given: a clone's revision is its commit; drop --revision.`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$/.test(revision)) {
+      throw new PacklineError(`--revision ${quote(revision)} is not a revision: give a commit SHA or a short name of letters, digits, ".", "_", ":", "+" and "-".`);
+    }
+  }
   return {
-    tags,
+    runsOn,
+    version,
+    revision,
+    floatingTags: bool(input, "floatingTags"),
+    latest: bool(input, "latest"),
     source,
     image,
-    builder: parseImageReference(input.builder || DEFAULT_BUILDER, "--builder"),
-    runImage: input.runImage ? parseImageReference(input.runImage, "--run-image") : undefined,
+    builder: parseImageReference(str(input, "builder") ?? DEFAULT_BUILDER, "--builder"),
+    runImage: str(input, "runImage") === undefined ? undefined : parseImageReference(str(input, "runImage")!, "--run-image"),
+    cacheImage: str(input, "cacheImage") === undefined ? undefined : parseCacheImage(str(input, "cacheImage")!),
     env,
-    buildpacks: (input.buildpacks ?? []).map(parseBuildpack),
-    registryUsername: input.registryUsername || undefined,
-    registrySecret: input.registrySecret ? kubernetesName("--registry-secret", input.registrySecret) : undefined,
-    cacheImage: input.cacheImage ? parseCacheImage(input.cacheImage) : undefined,
-    clearCache: input.clearCache ?? false,
+    buildpacks: list(input, "buildpack").map(parseBuildpack),
+    registryAuth,
+    clearCache: bool(input, "clearCache"),
     creationTime,
-    insecureRegistries: (input.insecureRegistries ?? []).map(parseInsecureRegistry),
+    insecureRegistries: list(input, "insecureRegistry").map((v) => parseRegistryHost(v, "--insecure-registry")),
+    allowOverwrite: bool(input, "allowOverwrite"),
+    buildUser: str(input, "buildUser") === undefined ? undefined : parseBuildUser(str(input, "buildUser")!),
+    executor,
   };
 }
 
-function parseSource(input: BuildInput, versionInput: string): Source {
-  if (!input.repo) {
-    if (input.ref) throw new PacklineError(`--ref ${quote(input.ref)} needs --repo: a ref selects what to clone.`);
+function parseSource(input: CheckedInput): SourceOption {
+  const repo = str(input, "repo");
+  const ref = str(input, "ref");
+  if (repo === undefined) {
+    if (ref !== undefined) throw new PacklineError(`--ref ${quote(ref)} needs --repo: a ref selects what to clone.`);
     return { kind: "local" };
   }
-  if (input.sourceGiven) {
+  if (bool(input, "source")) {
     throw new PacklineError(
-      `--repo ${quote(input.repo)} and --source were both given: build either a local directory (--source) or a cloned repository (--repo), not both.`,
+      `--repo ${quote(repo)} and --source were both given: build either a local directory (--source) or a cloned repository (--repo), not both.`,
     );
   }
-  return { kind: "git", url: parseRepoUrl(input.repo), ref: parseGitRef(input.ref || versionInput) };
+  return { kind: "git", repo: parseRepoUrl(repo), ref: ref === undefined ? undefined : parseGitRef(ref) };
 }
 
-function parseRepoUrl(url: string): string {
-  const trimmed = url.trim();
-  const scp = /^[A-Za-z0-9_][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*:[^\s]+$/; // git@github.com:acme/app.git
-  let ok = scp.test(trimmed);
-  if (!ok) {
-    try {
-      const parsed = new URL(trimmed);
-      ok = ["https:", "http:", "ssh:", "git:"].includes(parsed.protocol) && parsed.hostname !== "";
-      if (ok && (parsed.password || (parsed.username && parsed.protocol.startsWith("http")))) {
-        throw new PacklineError(
-          `--repo has credentials in its URL: remove them (they would be printed and stored); for a private repository give a token as a secret instead.`,
-        );
-      }
-    } catch (error) {
-      if (error instanceof PacklineError) throw error;
-      ok = false;
-    }
-  }
-  if (!ok) {
-    // Hide anything before an "@" after the scheme: it may be a password.
-    const shown = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, "$1***@");
+function parseRegistryAuth(input: CheckedInput, image: ImageRepository | undefined): RegistryAuthOption | undefined {
+  const username = str(input, "registryUsername");
+  const password = bool(input, "registryPassword");
+  const secret = str(input, "registrySecret");
+  if (password && username === undefined) {
     throw new PacklineError(
-      `--repo ${quote(shown)} is not a git URL: use https://host/owner/repo(.git), ssh://git@host/owner/repo or git@host:owner/repo.`,
+      "--registry-password was given without --registry-username: add --registry-username <user> (for a token, the user name your registry expects with it).",
     );
   }
-  if (/[{}\s"'`\\]/.test(trimmed)) {
-    throw new PacklineError(`--repo ${quote(url)} has braces, quotes, blanks or backslashes: percent-encode them (e.g. %7B for {).`);
+  if (username !== undefined && !password) {
+    throw new PacklineError(`--registry-username ${quote(username)} was given without --registry-password: add --registry-password env:NAME (or file:PATH).`);
   }
-  return trimmed;
-}
-
-function parseGitRef(ref: string): string {
-  // git check-ref-format's main rules, so that a typo fails here instead of after the clone started.
-  // Braces are refused too: a ref is placed in cluster manifests, where "{{" would start an Argo expression.
-  const bad = /(^[-/.])|\/\.|\.\.|[\s~^:?*[\\{}]|\/\/|\.lock$|\/$|\.$|^@$/;
-  if (ref === "" || bad.test(ref) || [...ref].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)) {
-    throw new PacklineError(`--ref ${quote(ref)} is not a valid git ref: give a tag, branch or commit, e.g. v1.2.3, main or a commit SHA.`);
+  if ((username !== undefined || secret !== undefined) && image === undefined) {
+    const flag = secret !== undefined ? "--registry-secret" : "--registry-username";
+    throw new PacklineError(`${flag} needs --image: without --image the image goes to the registry inside the Dagger engine, which needs no login.`);
   }
-  return ref;
+  if (secret !== undefined) return { kind: "docker-config-secret", secretName: kubernetesName("--registry-secret", secret) };
+  if (username !== undefined) {
+    if (/[\s:]/.test(username)) throw new PacklineError(`--registry-username ${quote(username)} has blanks or ":": give the user name alone.`);
+    return { kind: "password", username };
+  }
+  return undefined;
 }
 
 export function parseEnvEntry(entry: string): { name: string; value: string } {
   const eq = entry.indexOf("=");
-  if (eq === -1) {
-    throw new PacklineError(`--env ${quote(entry)} has no "=": give KEY=VALUE, e.g. BP_NODE_VERSION=20.`);
-  }
+  if (eq === -1) throw new PacklineError(`--env ${quote(entry)} has no "=": give KEY=VALUE, e.g. BP_NODE_VERSION=20.`);
   const name = entry.slice(0, eq);
   if (!ENV_NAME.test(name)) {
     throw new PacklineError(
       `--env ${quote(entry)}: ${quote(name)} is not a valid variable name: use letters, digits and _, not starting with a digit (e.g. BP_NODE_VERSION=20).`,
     );
   }
+  if (Buffer.byteLength(name) > MAX_FILE_NAME_BYTES) {
+    throw new PacklineError(
+      `--env ${quote(name.slice(0, 20))}... has a name of ${Buffer.byteLength(name)} bytes: each variable becomes a file named after it, and file names have at most ${MAX_FILE_NAME_BYTES} bytes; shorten the name.`,
+    );
+  }
   return { name, value: entry.slice(eq + 1) };
 }
 
 function parseBuildpack(entry: string): Buildpack {
-  const at = entry.lastIndexOf("@");
-  const id = at === -1 ? entry : entry.slice(0, at);
-  const version = at === -1 ? "" : entry.slice(at + 1);
   if (/^[a-z]+:\/\//.test(entry) || entry.startsWith(".") || entry.startsWith("/")) {
     throw new PacklineError(
       `--buildpack ${quote(entry)}: the daemonless creator runs only buildpacks the builder contains; give id@version of one of them (see \`pack builder inspect <builder>\`), or use a builder that includes it.`,
     );
   }
+  const at = entry.lastIndexOf("@");
+  const id = at === -1 ? entry : entry.slice(0, at);
+  const version = at === -1 ? "" : entry.slice(at + 1);
   if (!BUILDPACK_ID.test(id) || version === "" || !BUILDPACK_VERSION.test(version)) {
     throw new PacklineError(
       `--buildpack ${quote(entry)} is not id@version: give a buildpack the builder contains with its version, e.g. paketo-buildpacks/nodejs@7.5.0.`,
@@ -215,11 +231,8 @@ function parseBuildpack(entry: string): Buildpack {
   return { id, version };
 }
 
-export function parseCreationTime(value: string | undefined): CreationTime {
-  if (value === undefined || value === "" || value === "default") return { kind: "default" };
-  if (value === "now") return { kind: "now" };
-  if (value === "commit") return { kind: "commit" };
-  value = value.trim();
+export function parseCreationTime(value: string): CreationTime {
+  if (value === "default") return { kind: "default" };
   if (value === "now") return { kind: "now" };
   if (value === "commit") return { kind: "commit" };
   if (/^[0-9]{1,11}$/.test(value)) return { kind: "unix", seconds: Number(value) };
@@ -231,15 +244,86 @@ export function parseCreationTime(value: string | undefined): CreationTime {
 function parseCacheImage(value: string): ImageReference {
   const ref = parseImageReference(value, "--cache-image");
   if (ref.digest) {
-    throw new PacklineError(`--cache-image ${quote(value)} has a digest, but the cache image is written to: give a repository and tag, e.g. registry.example.com/acme/app-cache:build.`);
+    throw new PacklineError(
+      `--cache-image ${quote(value)} has a digest, but the cache image is written to: give a repository and tag, e.g. registry.example.com/acme/app-cache:build.`,
+    );
   }
   return ref;
 }
 
-function parseInsecureRegistry(value: string): string {
-  const port = /:([0-9]+)$/.exec(value)?.[1];
-  if (!REGISTRY_HOST.test(value) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-    throw new PacklineError(`--insecure-registry ${quote(value)} is not host[:port]: e.g. registry.local:5000.`);
+function parseBuildUser(value: string): { uid: number; gid: number } {
+  const match = /^([0-9]{1,9}):([0-9]{1,9})$/.exec(value);
+  if (!match) throw new PacklineError(`--build-user ${quote(value)} is not uid:gid: e.g. 1001:1000 (paketobuildpacks/builder-jammy-base's CNB user).`);
+  const uid = Number(match[1]);
+  if (uid === 0) {
+    throw new PacklineError(
+      "--build-user 0:... is root, which the restricted pod standard forbids: give the builder's CNB user (its CNB_USER_ID:CNB_GROUP_ID), or leave the option out to read it from the builder.",
+    );
   }
-  return value;
+  return { uid, gid: Number(match[2]) };
+}
+
+function argoOptions(input: CheckedInput, build: BuildOptions): ArgoOptions {
+  const kind = str(input, "kind") as ArgoOptions["kind"];
+  const source = build.source;
+  if (source.kind !== "git") throw new PacklineError("argo needs --repo: a cluster build clones its source (a local directory cannot reach the cluster).");
+  // Workflow names get a random suffix (generateName) and become pod name prefixes: keep them short labels.
+  const defaultName = suggestName(`packline-${repositoryName(source.repo.url)}`);
+  const name = kubernetesName("--name", str(input, "name") ?? defaultName, { label: true, max: kind === "workflow" ? 52 : 63 });
+  const warnings: string[] = [];
+  const gitSecret = str(input, "gitSecret");
+  if (gitSecret !== undefined) {
+    if (source.repo.protocol === "ssh" || source.repo.protocol === "git") {
+      throw new PacklineError(
+        `--git-secret ${quote(gitSecret)} holds a token for https, but --repo ${quote(source.repo.url)} is not an https URL: give the repository's https URL (e.g. https://github.com/acme/app.git) with a token in the Secret.`,
+      );
+    }
+    if (source.repo.protocol === "http") {
+      warnings.push(`--git-secret ${gitSecret}: the token goes to ${source.repo.url} over plain http, where anyone on the way can read it; use https.`);
+    }
+  }
+  if (build.executor === "pack") warnings.push(PACK_WARNING);
+
+  const workspaceSize = str(input, "workspaceSize")!;
+  if (parseQuantity("--workspace-size", workspaceSize, "2Gi or 512Mi") <= 0) {
+    throw new PacklineError(`--workspace-size ${quote(workspaceSize)} is not above zero: give the space a build needs, e.g. 2Gi.`);
+  }
+  const resources = { requests: {} as Record<string, string>, limits: {} as Record<string, string> };
+  for (const [resource, example] of [["cpu", "500m or 2"], ["memory", "512Mi or 2Gi"]] as const) {
+    const request = str(input, `${resource}Request`);
+    const limit = str(input, `${resource}Limit`);
+    const r = request === undefined ? undefined : parseQuantity(`--${resource}-request`, request, example);
+    const l = limit === undefined ? undefined : parseQuantity(`--${resource}-limit`, limit, example);
+    if ((r !== undefined && r <= 0) || (l !== undefined && l <= 0)) {
+      throw new PacklineError(`--${resource}-${r !== undefined && r <= 0 ? "request" : "limit"} must be above zero: e.g. ${example}.`);
+    }
+    if (r !== undefined && l !== undefined && r > l) {
+      throw new PacklineError(
+        `--${resource}-request ${quote(request!)} is above --${resource}-limit ${quote(limit!)}, which Kubernetes refuses: make the request at most the limit.`,
+      );
+    }
+    if (request !== undefined) resources.requests[resource] = request;
+    if (limit !== undefined) resources.limits[resource] = limit;
+  }
+  const retries = input.retries as number;
+  if (retries > 10) throw new PacklineError(`--retries ${retries} is more than 10: a step that fails 10 times will not pass on the 11th.`);
+  const deadline = input.deadline as number | undefined;
+  if (deadline !== undefined && (deadline < 1 || deadline > 7 * 24 * 3600)) {
+    throw new PacklineError(`--deadline ${deadline} must be from 1 to ${7 * 24 * 3600} seconds (a week).`);
+  }
+  return {
+    kind,
+    name,
+    namespace: str(input, "namespace") === undefined ? undefined : kubernetesName("--namespace", str(input, "namespace")!, { label: true }),
+    serviceAccount: str(input, "serviceAccount") === undefined ? undefined : kubernetesName("--service-account", str(input, "serviceAccount")!),
+    gitSecret: gitSecret === undefined ? undefined : kubernetesName("--git-secret", gitSecret),
+    cachePvc: str(input, "cachePvc") === undefined ? undefined : kubernetesName("--cache-pvc", str(input, "cachePvc")!),
+    workspaceSize,
+    resources,
+    retries,
+    deadlineSeconds: deadline,
+    podGc: str(input, "podGc") as ArgoOptions["podGc"],
+    sbomArtifact: bool(input, "sbomArtifact"),
+    warnings,
+  };
 }

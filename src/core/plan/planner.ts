@@ -1,224 +1,281 @@
-import { authKeyFor, withTag } from "./image-ref.js";
-import { IMAGES } from "./images.js";
-import { validateOptions, type BuildInput, type BuildOptions, type CreationTime } from "./options.js";
-import type { ContainerStep, EnvVar, Mount, PlanFile, RegistryAuthPlan, SecretRef, SourcePlan } from "./plan-types.js";
-
-export type * from "./plan-types.js";
-
 /**
- * Platform API the creator is asked to speak: 0.13 is the lowest that has everything packline uses
- * (SOURCE_DATE_EPOCH needs 0.9, -insecure-registry 0.13); lifecycle 0.21 supports 0.7 to 0.15.
+ * Validated options -> the build plan. Pure: the same options give the same plan, whatever runs it.
  */
-export const PLATFORM_API = "0.13";
+import { createHash } from "node:crypto";
+import { PacklineError } from "../errors.js";
+import { repositoryName } from "../git-url.js";
+import { authKeyFor, isLocalRegistry, registryPort, type ImageRepository } from "../image-ref.js";
+import { CRANE, IMAGES } from "../images.js";
+import type { BuildOptions } from "../options/validate.js";
+import { VERSION_SHAPES, type VersionShape } from "../version.js";
+import { creatorStep } from "./creator.js";
+import { packStep } from "./pack.js";
+import { ENGINE_REGISTRY, HOST_REGISTRY_ALIAS, PATHS, REGISTRY_AUTH_SECRET, VOLUMES } from "./constants.js";
+import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, EXIT, OUT, releaseScript, SETTLE_SECONDS } from "./scripts.js";
+import { late, text } from "./text.js";
+import type {
+  BuildPlan,
+  ContainerStep,
+  EnvVar,
+  ImagePlan,
+  Label,
+  PlanText,
+  RegistryAuthPlan,
+  SourcePlan,
+  Variant,
+  VersionPlan,
+  Volume,
+} from "./types.js";
 
-/** Where things live inside the build container. Every backend mounts exactly these. */
-export const PATHS = {
-  workspace: "/workspace",
-  layers: "/layers",
-  platform: "/platform",
-  cache: "/cache",
-  report: "/layers/report.toml",
-  order: "/platform/order.toml",
-  dockerConfigDir: "/packline/docker",
-  dockerConfig: "/packline/docker/config.json",
-} as const;
+export type * from "./types.js";
+export * from "./constants.js";
 
-/** The registry that lives inside the Dagger engine, used when no --image is given. */
-const ENGINE_REGISTRY_ALIAS = "registry";
-const ENGINE_REGISTRY_PORT = 5000;
-export const ENGINE_REGISTRY = {
-  alias: ENGINE_REGISTRY_ALIAS,
-  port: ENGINE_REGISTRY_PORT,
-  /** The host the builder container reaches the service at: its binding alias and port. */
-  host: `${ENGINE_REGISTRY_ALIAS}:${ENGINE_REGISTRY_PORT}`,
-  image: IMAGES.registry,
-  /** Cache volume that keeps the registry's storage between calls on one engine. */
-  storageKey: "packline-registry-storage",
-  storagePath: "/var/lib/registry",
-  /** Repository name used there when the user gives none. */
-  defaultRepository: "app",
-} as const;
-
-/** The secret the lifecycle reads registry credentials from: a docker config.json document. */
-export const REGISTRY_AUTH_SECRET: SecretRef = { name: "registry-auth" };
-
-export type PublishTarget =
-  | { readonly kind: "engine-registry"; readonly host: string }
-  | { readonly kind: "registry"; readonly registry: string };
-
-export interface BuildPlan {
-  /** The normalized version, e.g. `1.2.3`. */
-  readonly version: string;
-  /** Every tag published, the version tag first. */
-  readonly tags: readonly string[];
-  /** Things the user should know about the tags (e.g. floating tags skipped for a prerelease). */
-  readonly notes: readonly string[];
-  /** The image repository, e.g. `registry.example.com/acme/app`. */
-  readonly image: string;
-  /** `image:tag` for every tag, the version tag first. */
-  readonly references: readonly string[];
-  readonly publishTo: PublishTarget;
-  readonly source: SourcePlan;
-  readonly registryAuth?: RegistryAuthPlan;
-  readonly creationTime: CreationTime;
-  /** Reads the cloned commit's time (unix seconds) on stdout; present only for `--creation-time commit`. */
-  readonly commitTime?: ContainerStep;
-  /** The build: the builder image's lifecycle creator, which detects, builds and publishes. */
-  readonly build: ContainerStep;
-  /** Where the creator writes report.toml (the digest of what it published). */
-  readonly reportPath: string;
-}
-
-/** Validates the user's input and returns the plan; throws PacklineError on bad input. */
-export function planBuild(input: BuildInput): BuildPlan {
-  return planFromOptions(validateOptions(input));
-}
-
-export function planFromOptions(options: BuildOptions): BuildPlan {
-  const publishTo: PublishTarget = options.image
-    ? { kind: "registry", registry: options.image.registry }
-    : { kind: "engine-registry", host: ENGINE_REGISTRY.host };
-  const image = options.image?.name ?? `${ENGINE_REGISTRY.host}/${defaultRepositoryName(options)}`;
-  const references = options.tags.tags.map((tag) => (options.image ? withTag(options.image, tag) : `${image}:${tag}`));
-  const registryAuth = registryAuthPlan(options);
-  const source: SourcePlan =
-    options.source.kind === "git" ? { kind: "git", url: options.source.url, ref: options.source.ref } : { kind: "local" };
-
+export function planBuild(options: BuildOptions): BuildPlan {
+  const image = imagePlan(options);
+  const registryAuth = registryAuthPlan(options, image);
+  const version = versionPlan(options);
+  const variants = tagVariants(options, version);
+  const source = sourcePlan(options);
+  const revision: PlanText = options.revision !== undefined ? [options.revision] : source.kind === "git" ? [late("commit")] : [late("source-digest")];
+  // The revision says what the image is built from; the build-inputs label, how (see scripts.ts, the check).
+  const labels: Label[] = [
+    { key: "org.opencontainers.image.version", value: versionText(version, "version") },
+    { key: "org.opencontainers.image.revision", value: revision },
+    ...(source.kind === "git" ? [{ key: "org.opencontainers.image.source", value: [source.url] }] : []),
+  ];
+  const volumes = volumesOf(options, registryAuth !== undefined);
+  const build = options.executor === "pack" ? packStep(options, image, registryAuth !== undefined) : creatorStep(options, image, registryAuth !== undefined);
+  const buildInputs = digestOf({ build, volumes, buildUser: options.buildUser ?? "builder" });
+  labels.push({ key: BUILD_INPUTS_LABEL, value: [buildInputs] });
+  const tags: PlanText = version.kind === "known" ? [variants[0]!.tags.map((t) => t.join("")).join(" ")] : [late("tags")];
+  // Nothing is released into the registry inside the engine (it is a scratch space on one machine): a version there
+  // may be built again from another revision. The check still finds a build of the same revision and reuses it.
+  const overwrite = options.allowOverwrite || image.target.kind === "engine-registry";
+  const context: StepContext = { image, registryAuth, revision, version, tags, buildInputs };
   return {
-    version: options.tags.version.version,
-    tags: options.tags.tags,
-    notes: options.tags.notes,
+    version,
+    variants,
     image,
-    references,
-    publishTo,
     source,
     registryAuth,
     creationTime: options.creationTime,
-    commitTime: options.creationTime.kind === "commit" ? commitTimeStep() : undefined,
-    build: creatorStep(options, references, publishTo, registryAuth !== undefined),
-    reportPath: PATHS.report,
+    revision,
+    labels,
+    buildUser: options.buildUser ? { kind: "given", ...options.buildUser } : { kind: "builder" },
+    executor: options.executor,
+    volumes,
+    steps: {
+      check: checkStep(context, overwrite),
+      build,
+      release: releaseStep(context, labels, overwrite),
+    },
   };
 }
 
-function registryAuthPlan(options: BuildOptions): RegistryAuthPlan | undefined {
-  if (!options.image) return undefined;
-  const registry = authKeyFor(options.image);
-  if (options.registrySecret) return { kind: "docker-config-secret", registry, secretName: options.registrySecret };
-  if (options.registryUsername) {
-    return { kind: "password", registry, username: options.registryUsername, password: { name: "registry-password" } };
+function imagePlan(options: BuildOptions): ImagePlan {
+  const insecure = (registry: string) => options.insecureRegistries.includes(registry);
+  if (!options.image) {
+    const name = `${ENGINE_REGISTRY.alias}:${ENGINE_REGISTRY.port}/${engineRepositoryName(options)}`;
+    return {
+      name,
+      address: name,
+      registry: `${ENGINE_REGISTRY.alias}:${ENGINE_REGISTRY.port}`,
+      target: { kind: "engine-registry", alias: ENGINE_REGISTRY.alias, port: ENGINE_REGISTRY.port },
+      insecure: true,
+    };
   }
-  return undefined;
+  const repo: ImageRepository = options.image;
+  if (options.runsOn === "engine" && isLocalRegistry(repo.registry)) {
+    // Inside a container of the engine, localhost is the container: reach the user's registry through a tunnel.
+    const port = registryPort(repo.registry) ?? 80;
+    const address = `${HOST_REGISTRY_ALIAS}:${port}/${repo.path}`;
+    return { name: repo.name, address, registry: repo.registry, target: { kind: "host-registry", alias: HOST_REGISTRY_ALIAS, port, hostPort: port }, insecure: true };
+  }
+  return { name: repo.name, address: repo.name, registry: repo.registry, target: { kind: "registry", registry: repo.registry }, insecure: insecure(repo.registry) };
 }
 
 /** Without --image, name the repository after the cloned repository (`.../acme/app.git` -> `app`), else `app`. */
-function defaultRepositoryName(options: BuildOptions): string {
+function engineRepositoryName(options: BuildOptions): string {
   if (options.source.kind !== "git") return ENGINE_REGISTRY.defaultRepository;
-  const last = options.source.url.replace(/\/+$/, "").replace(/\.git$/, "").split(/[/:]/).pop() ?? "";
   // Keep only separators an image path allows (".", "_", "__", runs of "-"); anything else becomes "-".
-  const name = last
+  const name = repositoryName(options.source.repo.url)
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, (sep) => (sep === "." || sep === "_" || sep === "__" || /^-+$/.test(sep) ? sep : "-"))
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
   return name || ENGINE_REGISTRY.defaultRepository;
 }
 
-function creatorStep(
-  options: BuildOptions,
-  references: readonly string[],
-  publishTo: PublishTarget,
-  hasRegistryAuth: boolean,
-): ContainerStep {
-  const [primary, ...extraTags] = references;
-  const insecure = [...options.insecureRegistries];
-  if (publishTo.kind === "engine-registry") insecure.push(publishTo.host);
+function registryAuthPlan(options: BuildOptions, image: ImagePlan): RegistryAuthPlan | undefined {
+  const auth = options.registryAuth;
+  if (!auth || !options.image) return undefined;
+  // The key the docker config holds the credentials under: the address the steps reach the registry at.
+  const registry = image.target.kind === "host-registry" ? image.address.split("/")[0]! : authKeyFor(options.image);
+  return auth.kind === "password" ? { kind: "password", registry, username: auth.username } : { kind: "docker-config-secret", registry, secretName: auth.secretName };
+}
 
-  const args = [
-    `-app=${PATHS.workspace}`,
-    `-layers=${PATHS.layers}`,
-    `-platform=${PATHS.platform}`,
-    options.cacheImage ? `-cache-image=${options.cacheImage.text}` : `-cache-dir=${PATHS.cache}`,
-    ...(options.runImage ? [`-run-image=${options.runImage.text}`] : []),
-    ...(options.buildpacks.length > 0 ? [`-order=${PATHS.order}`] : []),
-    ...(options.clearCache ? ["-skip-restore"] : []),
-    ...insecure.map((host) => `-insecure-registry=${host}`),
-    `-report=${PATHS.report}`,
-    "-log-level=info",
-    ...extraTags.map((ref) => `-tag=${ref}`),
-    primary!,
-  ];
+function versionPlan(options: BuildOptions): VersionPlan {
+  const v = options.version;
+  if (v.kind === "known") return { kind: "known", input: v.version.input, version: v.version.version, shape: v.version.shape };
+  return { kind: "parameter", default: v.default?.input };
+}
 
-  const env: EnvVar[] = [
-    { name: "CNB_PLATFORM_API", value: PLATFORM_API },
-    // Unique per run, so that no backend can answer a publish from a cache of an earlier identical run: a publish
-    // must reach the registry every time. The lifecycle ignores this variable, and it never enters the image.
-    { name: "PACKLINE_RUN_ID", runtime: "run-id" },
-  ];
-  const sourceDateEpoch = sourceDateEpochVar(options.creationTime);
-  if (sourceDateEpoch) env.push(sourceDateEpoch);
-  if (hasRegistryAuth) env.push({ name: "DOCKER_CONFIG", value: PATHS.dockerConfigDir });
+/** A part of the version: literal for a known version, a late value for a parameter. */
+function versionText(version: VersionPlan, part: "tag" | "version" | "major" | "minor", known?: { major: string; minor: string }): PlanText {
+  if (version.kind === "parameter") return [late(part)];
+  if (part === "tag") return [version.input];
+  if (part === "version") return [version.version];
+  return [known![part]];
+}
 
-  const files: PlanFile[] = options.env.map(({ name, value }) => ({ path: `${PATHS.platform}/env/${name}`, contents: value }));
-  if (options.buildpacks.length > 0) files.push({ path: PATHS.order, contents: orderToml(options) });
-
-  const mounts: Mount[] = [
-    { kind: "source", path: PATHS.workspace, ownedByBuildUser: true },
-    { kind: "scratch", path: PATHS.layers, ownedByBuildUser: true },
-    { kind: "scratch", path: PATHS.platform, ownedByBuildUser: false },
-  ];
-  if (!options.cacheImage) {
-    mounts.push({ kind: "cache", path: PATHS.cache, key: cacheKey(references[0]!), ownedByBuildUser: true });
-  }
-  if (hasRegistryAuth) mounts.push({ kind: "secret", path: PATHS.dockerConfig, secret: REGISTRY_AUTH_SECRET });
-
-  return {
-    name: "build",
-    image: options.builder.text,
-    // Started as root, the creator prepares its directories and then drops to the builder's CNB user itself
-    // (CNB_USER_ID/CNB_GROUP_ID of the builder image); started as another user it cannot (lifecycle#776).
-    user: "0",
-    command: ["/cnb/lifecycle/creator"],
-    args,
-    env,
-    files,
-    mounts,
-    workdir: PATHS.workspace,
+/**
+ * The tag rule (README, "Tags"): the version tag always; with floating tags MAJOR.MINOR and MAJOR (no `0` for a
+ * 0.x version, nothing for a prerelease); with latest, `latest` (never for a prerelease). For a parameter version,
+ * one variant per shape whose tags differ; for a known version, the one variant of its shape.
+ */
+function tagVariants(options: BuildOptions, version: VersionPlan): Variant[] {
+  const known = options.version.kind === "known" ? options.version.version : undefined;
+  const part = (p: "version" | "major" | "minor") => versionText(version, p, known);
+  const variantFor = (shape: VersionShape): Omit<Variant, "shapes"> => {
+    const tags: PlanText[] = [part("version")];
+    const notes: string[] = [];
+    if (shape === "prerelease") {
+      if (options.floatingTags) notes.push("floating tags skipped: a prerelease never moves them");
+      if (options.latest) notes.push("latest skipped: a prerelease never moves it");
+      return { tags, notes };
+    }
+    if (options.floatingTags) {
+      tags.push(text(part("major"), ".", part("minor")));
+      if (shape === "release") tags.push(part("major"));
+      else notes.push('no "0" tag: a 0.x major version promises no compatibility');
+    }
+    if (options.latest) tags.push(["latest"]);
+    return { tags, notes };
   };
-}
-
-function sourceDateEpochVar(creationTime: CreationTime): EnvVar | undefined {
-  switch (creationTime.kind) {
-    case "default":
-      return undefined; // the lifecycle's reproducible 1980-01-01T00:00:01Z
-    case "unix":
-      return { name: "SOURCE_DATE_EPOCH", value: String(creationTime.seconds) };
-    case "now":
-      return { name: "SOURCE_DATE_EPOCH", runtime: "now" };
-    case "commit":
-      return { name: "SOURCE_DATE_EPOCH", runtime: "commit-time" };
+  if (version.kind === "known") return [{ shapes: [version.shape], ...variantFor(version.shape) }];
+  const variants: Variant[] = [];
+  for (const shape of VERSION_SHAPES) {
+    const v = variantFor(shape);
+    const same = variants.find((existing) => JSON.stringify(existing.tags) === JSON.stringify(v.tags));
+    if (same) (same.shapes as VersionShape[]).push(shape);
+    else variants.push({ shapes: [shape], ...v });
   }
+  return variants;
 }
 
-/** A buildpacks order with one group: the buildpacks the user named, in their order (what `pack --buildpack` does). */
-function orderToml(options: BuildOptions): string {
-  const group = options.buildpacks.map((bp) => `[[order.group]]\nid = ${JSON.stringify(bp.id)}\nversion = ${JSON.stringify(bp.version)}\n`);
-  return `[[order]]\n${group.join("\n")}`;
+function sourcePlan(options: BuildOptions): SourcePlan {
+  const source = options.source;
+  if (source.kind === "local") return { kind: "local" };
+  const ref = source.ref !== undefined ? [source.ref] : versionText(versionPlan(options), "tag");
+  return { kind: "git", url: source.repo.url, ref, keepGitDir: false, submodules: true };
+}
+
+function volumesOf(options: BuildOptions, hasRegistryAuth: boolean): Volume[] {
+  const owned = options.executor === "creator";
+  const volumes: Volume[] = [
+    { name: VOLUMES.source, kind: "source", ownedByBuildUser: owned },
+    { name: VOLUMES.layers, kind: "scratch", ownedByBuildUser: owned },
+    { name: VOLUMES.platform, kind: "scratch", ownedByBuildUser: false },
+  ];
+  if (!options.cacheImage && options.executor === "creator") {
+    volumes.push({ name: VOLUMES.cache, kind: "cache", key: cacheKey(options), ownedByBuildUser: true });
+  }
+  if (hasRegistryAuth) volumes.push({ name: VOLUMES.registryAuth, kind: "secret", secret: REGISTRY_AUTH_SECRET, file: PATHS.dockerConfigFile });
+  if (options.executor === "pack") volumes.push({ name: VOLUMES.dockerSocket, kind: "docker-socket", hostPath: "/var/run/docker.sock" });
+  return volumes;
 }
 
 /** One cache per image repository: builds of one app share layers, different apps never mix. */
-function cacheKey(primaryReference: string): string {
-  return `packline-buildpacks-cache-${primaryReference.slice(0, primaryReference.lastIndexOf(":"))}`;
+function cacheKey(options: BuildOptions): string {
+  const repo = options.image?.name ?? `${ENGINE_REGISTRY.alias}:${ENGINE_REGISTRY.port}/${engineRepositoryName(options)}`;
+  return `packline-buildpacks-cache-${repo}`;
 }
 
-function commitTimeStep(): ContainerStep {
+interface StepContext {
+  readonly image: ImagePlan;
+  readonly registryAuth?: RegistryAuthPlan;
+  readonly revision: PlanText;
+  readonly version: VersionPlan;
+  /** Every tag, space-separated: literal for a known version, else chosen by the version's shape when it runs. */
+  readonly tags: PlanText;
+  readonly buildInputs: string;
+}
+
+/** The env every registry step shares: what it talks to, and how. */
+function registryEnv(ctx: StepContext, allowOverwrite: boolean): EnvVar[] {
+  return [
+    { name: "PACKLINE_IMAGE", value: [ctx.image.address] },
+    { name: "PACKLINE_REGISTRY", value: [ctx.image.registry] },
+    { name: "PACKLINE_VERSION", value: versionText(ctx.version, "version") },
+    { name: "PACKLINE_REVISION", value: ctx.revision },
+    { name: "PACKLINE_BUILD_INPUTS", value: [ctx.buildInputs] },
+    { name: "PACKLINE_INSECURE", value: [String(ctx.image.insecure)] },
+    { name: "PACKLINE_ALLOW_OVERWRITE", value: [String(allowOverwrite)] },
+    // Unique per run, so that no backend answers a registry step from a cache of an earlier identical run.
+    { name: "PACKLINE_RUN_ID", value: [late("run-id")] },
+    ...(ctx.registryAuth ? [{ name: "DOCKER_CONFIG", value: [PATHS.dockerConfigDir] }] : []),
+  ];
+}
+
+function registryMounts(ctx: StepContext) {
+  return ctx.registryAuth ? [{ volume: VOLUMES.registryAuth, path: PATHS.dockerConfigDir, readOnly: true }] : [];
+}
+
+function craneStep(name: "check" | "release", script: string, env: EnvVar[], ctx: StepContext, outputs: ContainerStep["outputs"]): ContainerStep {
   return {
-    name: "commit-time",
-    image: IMAGES.git,
-    user: "0",
-    command: ["git"],
-    args: ["-c", `safe.directory=${PATHS.workspace}`, "log", "-1", "--format=%ct"],
-    env: [],
+    name,
+    image: IMAGES.crane,
+    user: { kind: "tool-user" },
+    privileged: false,
+    command: [[CRANE.sh], ["-c"]],
+    args: [[script]],
+    env,
     files: [],
-    mounts: [{ kind: "source", path: PATHS.workspace, ownedByBuildUser: false }],
-    workdir: PATHS.workspace,
+    mounts: registryMounts(ctx),
+    workdir: "/",
+    outputs,
+    transientExitCodes: [EXIT.transient],
   };
+}
+
+function checkStep(ctx: StepContext, allowOverwrite: boolean): ContainerStep {
+  return craneStep("check", CHECK_SCRIPT, registryEnv(ctx, allowOverwrite), ctx, [
+    { name: "outcome", path: OUT.outcome },
+    { name: "digest", path: OUT.digest },
+  ]);
+}
+
+function releaseStep(ctx: StepContext, labels: readonly Label[], allowOverwrite: boolean): ContainerStep {
+  const labelEnv = labels.map((label, i) => ({ key: label.key, env: `PACKLINE_LABEL_${i}`, value: label.value }));
+  const settle = ctx.image.target.kind === "engine-registry" ? 0 : SETTLE_SECONDS;
+  const env: EnvVar[] = [
+    ...registryEnv(ctx, allowOverwrite),
+    { name: "PACKLINE_TAGS", value: ctx.tags },
+    { name: "PACKLINE_BUILD_REPORT", value: [late("build-report")] },
+    { name: "PACKLINE_SETTLE_SECONDS", value: [String(settle)] },
+    ...labelEnv.map((l) => ({ name: l.env, value: l.value })),
+  ];
+  return craneStep("release", releaseScript(labelEnv), env, ctx, [{ name: "digest", path: OUT.digest }]);
+}
+
+/** The tags of the variant that serves `shape`. */
+export function variantFor(plan: BuildPlan, shape: VersionShape): Variant {
+  const variant = plan.variants.find((v) => v.shapes.includes(shape));
+  if (!variant) throw new PacklineError(`internal: no tags for a ${shape} version.`);
+  return variant;
+}
+
+/** Where a step writes one of its outputs. */
+export function outputPath(step: ContainerStep, name: string): string {
+  const output = step.outputs.find((o) => o.name === name);
+  if (!output) throw new PacklineError(`internal: step ${step.name} has no output ${name}.`);
+  return output.path;
+}
+
+/**
+ * A digest of what decides the image besides the source: the build step as planned (late values as their names,
+ * so "now" is one input, not a new one each run), its volumes and the build user.
+ */
+function digestOf(value: unknown): string {
+  const withoutRunId = JSON.stringify(value, (key, v) => (key === "env" ? (v as EnvVar[]).filter((e) => e.name !== "PACKLINE_RUN_ID") : v));
+  return `sha256:${createHash("sha256").update(withoutRunId).digest("hex")}`;
 }

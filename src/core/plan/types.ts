@@ -1,77 +1,222 @@
 /**
- * The build plan: plain data that every backend executes or renders.
+ * The build plan: plain data that every backend renders or runs.
  *
- * The Dagger runner (src/dagger/) executes it and the Argo exporter (src/argo/) renders it. Neither decides anything
- * the plan does not say, so a laptop build and a cluster build of the same options run the same containers.
+ * The Dagger backend (src/backends/dagger/) runs it, the Argo backend (src/backends/argo/) renders it as a
+ * workflow, the text backend (src/backends/text/) prints it. None of them decides anything the plan does not say,
+ * so a laptop build and a cluster build of the same options run the same containers with the same arguments.
  */
+import type { VersionShape } from "../version.js";
+
+/**
+ * A value the plan cannot hold when it is made, because it is known only when the build runs. Each backend supplies
+ * it in its own way (Dagger: while it runs; Argo: a workflow parameter or a step output).
+ * - `tag`, `version`, `major`, `minor`: the version as given, normalized, and its parts, when the version is a
+ *   parameter supplied at submit time (a cluster run); a plan made with a known version holds them as text;
+ * - `now`: unix seconds when the build starts;
+ * - `commit`, `commit-time`: the cloned commit's SHA and its committer time (unix seconds);
+ * - `source-digest`: a content digest of a local source directory (the revision of a build that has no commit);
+ * - `run-id`: unique per run;
+ * - `tags`: the version's tags, space-separated (which tags depends on the version's shape: see Variant);
+ * - `build-report`: the report.toml the build step wrote (what it pushed), read by the release step.
+ */
+export type Late =
+  | "tag"
+  | "version"
+  | "major"
+  | "minor"
+  | "tags"
+  | "now"
+  | "commit"
+  | "commit-time"
+  | "source-digest"
+  | "run-id"
+  | "build-report";
+export interface LatePart {
+  readonly late: Late;
+}
+/** Text made of literal parts and late values, e.g. `["registry.example.com/app:", {late: "version"}]`. */
+export type PlanText = readonly (string | LatePart)[];
 
 /** A secret is carried by reference only: its value never enters a plan. */
 export interface SecretRef {
-  /** What the secret is for, e.g. "registry-password". Backends map it to their own secret source. */
+  /** What the secret is, e.g. "registry-auth" (a docker config.json). Backends map it to their own secret store. */
   readonly name: string;
 }
 
 /**
- * An environment variable of a container: a literal value, or a value only known when the build runs.
- * Backends fill runtime values in their own way; the variable's name and meaning stay the plan's.
+ * A volume the steps share, and how long it lives:
+ * - `source`: the application source, filled from the local directory or by the clone (never holding `.git`);
+ * - `scratch`: empty at the start of the build, gone after it;
+ * - `cache`: kept between builds under `key` (Dagger: a cache volume; Argo: a PersistentVolumeClaim if the user
+ *   names one, else nothing is kept);
+ * - `secret`: files holding a secret (read-only);
+ * - `docker-socket`: the node's Docker daemon socket (only the article's `pack` form mounts it).
+ * `ownedByBuildUser`: the directory must belong to the build user before the build starts, because the lifecycle
+ * writes it as that user.
  */
-export type EnvVar =
-  | { readonly name: string; readonly value: string }
-  | { readonly name: string; readonly runtime: RuntimeValue };
+export type Volume =
+  | { readonly name: string; readonly kind: "source"; readonly ownedByBuildUser: boolean }
+  | { readonly name: string; readonly kind: "scratch"; readonly ownedByBuildUser: boolean }
+  | { readonly name: string; readonly kind: "cache"; readonly key: string; readonly ownedByBuildUser: boolean }
+  | { readonly name: string; readonly kind: "secret"; readonly secret: SecretRef; readonly file: string }
+  | { readonly name: string; readonly kind: "docker-socket"; readonly hostPath: string };
+
+export interface Mount {
+  readonly volume: string;
+  readonly path: string;
+  readonly readOnly?: boolean;
+}
 
 /**
- * - `now`: the unix time the build starts;
- * - `commit-time`: the unix time of the cloned commit, printed by the plan's `commitTime` step;
- * - `run-id`: an identifier unique to this run (Dagger: a fresh value per call; Argo: the workflow's uid).
+ * Who a step runs as:
+ * - `build-user`: the builder's own CNB user (CNB_USER_ID:CNB_GROUP_ID of the builder image), or the uid:gid the
+ *   user gave; the lifecycle runs as that user, so files and volumes it writes belong to it;
+ * - `tool-user`: an unprivileged user for helper images (`65532`, "nonroot");
+ * - `root`: only the article's privileged `pack` form.
  */
-export type RuntimeValue = "now" | "commit-time" | "run-id";
+export type StepUser = { readonly kind: "build-user" } | { readonly kind: "tool-user" } | { readonly kind: "root" };
 
-/** A file a backend writes into the container before it starts (e.g. build-time env under the platform dir). */
+export interface EnvVar {
+  readonly name: string;
+  readonly value: PlanText;
+}
+
+/** A file a backend writes before the step starts (build-time env under the platform dir, order.toml). */
 export interface PlanFile {
   readonly path: string;
   readonly contents: string;
 }
 
-/**
- * A directory mounted into the build container.
- * - `source`: the application source (a local directory or the cloned repository);
- * - `cache`: the buildpacks cache, kept between builds under `key`;
- * - `scratch`: an empty directory for this build only;
- * - `secret`: one file holding a secret (e.g. a docker config.json with registry credentials), read-only;
- * - `docker-socket`: the node's Docker daemon socket (only the article's `pack` form uses it).
- * `ownedByBuildUser` means the directory must belong to the builder's CNB user (CNB_USER_ID:CNB_GROUP_ID of the
- * builder image) before the build starts, because the lifecycle drops to that user to run the buildpacks.
- */
-export type Mount =
-  | { readonly kind: "source"; readonly path: string; readonly ownedByBuildUser: boolean }
-  | { readonly kind: "cache"; readonly path: string; readonly key: string; readonly ownedByBuildUser: boolean }
-  | { readonly kind: "scratch"; readonly path: string; readonly ownedByBuildUser: boolean }
-  | { readonly kind: "secret"; readonly path: string; readonly secret: SecretRef }
-  | { readonly kind: "docker-socket"; readonly path: string };
-
-/** One container run: everything a backend needs to start it, nothing it has to work out. */
-export interface ContainerStep {
+/** A file (or directory) a step writes that later steps or the build's result read (e.g. the digest). */
+export interface StepOutput {
   readonly name: string;
+  readonly path: string;
+  readonly directory?: boolean;
+}
+
+/**
+ * One container run: everything a backend needs to start it, nothing it has to work out.
+ * `privileged` is the step's own property (the `pack` form needs the node's Docker daemon); backends do not infer
+ * it from mounts. `retry`: `transient` steps may be retried when they fail in a way a retry can fix (network,
+ * registry 5xx), `never` steps fail at once.
+ */
+export interface ContainerStep {
+  readonly name: "check" | "build" | "release";
   readonly image: string;
-  readonly command: readonly string[];
-  readonly args: readonly string[];
+  readonly user: StepUser;
+  readonly privileged: boolean;
+  readonly command: readonly PlanText[];
+  readonly args: readonly PlanText[];
   readonly env: readonly EnvVar[];
   readonly files: readonly PlanFile[];
   readonly mounts: readonly Mount[];
   readonly workdir: string;
-  /** The user the process starts as ("0" for the lifecycle creator, which drops privileges itself). */
-  readonly user: string;
+  readonly outputs: readonly StepOutput[];
+  /** Exit codes after which a retry can help; absent: the step is not retried. */
+  readonly transientExitCodes?: readonly number[];
 }
 
 /** Where the application source comes from. */
 export type SourcePlan =
   | { readonly kind: "local" }
-  | { readonly kind: "git"; readonly url: string; readonly ref: string; readonly auth?: SecretRef };
+  | {
+      readonly kind: "git";
+      readonly url: string;
+      /** The tag, branch or commit to clone. */
+      readonly ref: PlanText;
+      /** A token for a private repository (Argo: a Kubernetes Secret's name). */
+      readonly auth?: { readonly secret: string };
+      /** The tree the build sees: the checkout without `.git`, submodules included (shallow). */
+      readonly keepGitDir: false;
+      readonly submodules: true;
+    };
+
+/** The version: known when the plan is made, or a parameter supplied when a cluster run is submitted. */
+export type VersionPlan =
+  | { readonly kind: "known"; readonly input: string; readonly version: string; readonly shape: VersionShape }
+  | { readonly kind: "parameter"; readonly default?: string };
+
+/** The tags of one shape of version; a plan with a known version has one variant. */
+export interface Variant {
+  readonly shapes: readonly VersionShape[];
+  /** Every tag to publish, the version tag first. */
+  readonly tags: readonly PlanText[];
+  /** Why a requested tag is not there (e.g. floating tags for a prerelease). */
+  readonly notes: readonly string[];
+}
 
 /**
- * Registry credentials, by reference: a user name with a password secret (Dagger, the CLI), or a docker config.json
- * already stored as a secret (a Kubernetes `kubernetes.io/dockerconfigjson` Secret in a cluster).
+ * Where the image goes:
+ * - `registry`: a registry the build reaches by name;
+ * - `engine-registry`: the registry that lives inside the Dagger engine (no --image: nothing leaves the machine);
+ * - `host-registry`: a registry on the user's own machine (`localhost:5000`), reached through a tunnel from the
+ *   engine; `address` is where the build containers reach it, `image` the name the user gave.
  */
+export type Target =
+  | { readonly kind: "registry"; readonly registry: string }
+  | { readonly kind: "engine-registry"; readonly alias: string; readonly port: number }
+  | { readonly kind: "host-registry"; readonly alias: string; readonly port: number; readonly hostPort: number };
+
+export interface ImagePlan {
+  /** The repository as the user names it, e.g. `registry.example.com/acme/app`. */
+  readonly name: string;
+  /** The repository as the build containers reach it (differs only for a registry on the user's machine). */
+  readonly address: string;
+  readonly registry: string;
+  readonly target: Target;
+  /** Reached over plain HTTP or with an untrusted certificate. */
+  readonly insecure: boolean;
+}
+
+/** Registry credentials, by reference: a docker config.json secret mounted for the steps that talk to the registry. */
 export type RegistryAuthPlan =
-  | { readonly kind: "password"; readonly registry: string; readonly username: string; readonly password: SecretRef }
+  | { readonly kind: "password"; readonly registry: string; readonly username: string }
   | { readonly kind: "docker-config-secret"; readonly registry: string; readonly secretName: string };
+
+export interface Label {
+  readonly key: string;
+  readonly value: PlanText;
+}
+
+/**
+ * The build user: the builder image's own CNB user (read from its CNB_USER_ID/CNB_GROUP_ID by the backend that runs
+ * it), or ids the user gave (a cluster manifest needs numbers before any image is read).
+ */
+export type BuildUserPlan = { readonly kind: "builder" } | { readonly kind: "given"; readonly uid: number; readonly gid: number };
+
+/** When the image says it was made (SOURCE_DATE_EPOCH); `default` keeps the lifecycle's fixed 1980-01-01T00:00:01Z. */
+export type CreationTime =
+  | { readonly kind: "default" }
+  | { readonly kind: "now" }
+  | { readonly kind: "unix"; readonly seconds: number }
+  | { readonly kind: "commit" };
+
+/**
+ * The steps, always in this order. `check` looks up the version's tag in the target registry and writes `outcome`:
+ * `unpublished` (go on), or `published` (the same revision is there already: `build` and `release` are skipped and
+ * the existing `digest` is the result). `build` runs the lifecycle (or pack), pushing to the staging tag; `release`
+ * checks the version tag again, labels the staged image, points every tag at it and writes the final `digest`.
+ */
+export interface Steps {
+  readonly check: ContainerStep;
+  readonly build: ContainerStep;
+  readonly release: ContainerStep;
+}
+
+export interface BuildPlan {
+  readonly version: VersionPlan;
+  /** One per shape of version with its own tag list (one, with a known version). */
+  readonly variants: readonly Variant[];
+  readonly image: ImagePlan;
+  readonly source: SourcePlan;
+  readonly registryAuth?: RegistryAuthPlan;
+  readonly creationTime: CreationTime;
+  /** What the image is built from: the commit, or a digest of a local directory's content. */
+  readonly revision: PlanText;
+  /** OCI labels the release step puts on the image (`org.opencontainers.image.*`). */
+  readonly labels: readonly Label[];
+  readonly buildUser: BuildUserPlan;
+  readonly executor: "creator" | "pack";
+  readonly volumes: readonly Volume[];
+  readonly steps: Steps;
+}

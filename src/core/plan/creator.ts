@@ -1,0 +1,94 @@
+/**
+ * The default build step: the builder image's lifecycle `creator`, which detects, builds and exports straight to
+ * the registry, as `pack build --publish` does inside, and as Tekton and kpack run it: no Docker daemon, no
+ * privilege, run as the builder's own CNB user.
+ */
+import type { ImagePlan } from "./types.js";
+import type { BuildOptions } from "../options/validate.js";
+import { PATHS, PLATFORM_API, STAGING_TAG, VOLUMES } from "./constants.js";
+import { late } from "./text.js";
+import type { ContainerStep, EnvVar, Mount, PlanFile, PlanText } from "./types.js";
+
+/** Lifecycle exit codes a retry can fix: analyze (32), restore (42) and export (62) read and write registries. */
+export const LIFECYCLE_TRANSIENT_EXIT_CODES = [32, 42, 62] as const;
+
+export function creatorStep(options: BuildOptions, image: ImagePlan, hasRegistryAuth: boolean): ContainerStep {
+  const insecure = [...options.insecureRegistries];
+  const own = image.address.split("/")[0]!;
+  if (image.insecure && !insecure.includes(own)) insecure.push(own);
+  const args: PlanText[] = [
+    `-app=${PATHS.workspace}`,
+    `-layers=${PATHS.layers}`,
+    `-platform=${PATHS.platform}`,
+    options.cacheImage ? `-cache-image=${options.cacheImage.text}` : `-cache-dir=${PATHS.cache}`,
+    ...(options.runImage ? [`-run-image=${options.runImage.text}`] : []),
+    ...(options.buildpacks.length > 0 ? [`-order=${PATHS.order}`] : []),
+    ...(options.clearCache ? ["-skip-restore"] : []),
+    ...insecure.map((host) => `-insecure-registry=${host}`),
+    `-report=${PATHS.report}`,
+    "-log-level=info",
+    "-no-color",
+    `${image.address}:${STAGING_TAG}`,
+  ].map((arg) => [arg]);
+
+  const env: EnvVar[] = [
+    { name: "CNB_PLATFORM_API", value: [PLATFORM_API] },
+    // Unique per run, so that no backend can answer a publish from a cache of an earlier identical run: a publish
+    // must reach the registry every time. The lifecycle ignores this variable, and it never enters the image.
+    { name: "PACKLINE_RUN_ID", value: [late("run-id")] },
+  ];
+  const sourceDateEpoch = sourceDateEpochOf(options);
+  if (sourceDateEpoch) env.push({ name: "SOURCE_DATE_EPOCH", value: sourceDateEpoch });
+  if (hasRegistryAuth) env.push({ name: "DOCKER_CONFIG", value: [PATHS.dockerConfigDir] });
+
+  const files: PlanFile[] = options.env.map(({ name, value }) => ({ path: `${PATHS.platform}/env/${name}`, contents: value }));
+  if (options.buildpacks.length > 0) files.push({ path: PATHS.order, contents: orderToml(options) });
+
+  const mounts: Mount[] = [
+    { volume: VOLUMES.source, path: PATHS.workspace },
+    { volume: VOLUMES.layers, path: PATHS.layers },
+    { volume: VOLUMES.platform, path: PATHS.platform },
+  ];
+  if (!options.cacheImage) mounts.push({ volume: VOLUMES.cache, path: PATHS.cache });
+  if (hasRegistryAuth) mounts.push({ volume: VOLUMES.registryAuth, path: PATHS.dockerConfigDir, readOnly: true });
+
+  return {
+    name: "build",
+    image: options.builder.text,
+    // The lifecycle switches users only when started as root; started as the builder's own CNB user it needs no
+    // privilege at all, as long as the directories it writes belong to that user (the volumes say so).
+    user: { kind: "build-user" },
+    privileged: false,
+    command: [["/cnb/lifecycle/creator"]],
+    args,
+    env,
+    files,
+    mounts,
+    workdir: PATHS.workspace,
+    outputs: [
+      { name: "report", path: PATHS.report },
+      { name: "sbom", path: PATHS.sbom, directory: true },
+    ],
+    transientExitCodes: [...LIFECYCLE_TRANSIENT_EXIT_CODES],
+  };
+}
+
+/** SOURCE_DATE_EPOCH: none for the lifecycle's own 1980 date, else unix seconds (fixed, or known when it runs). */
+export function sourceDateEpochOf(options: BuildOptions): PlanText | undefined {
+  switch (options.creationTime.kind) {
+    case "default":
+      return undefined;
+    case "unix":
+      return [String(options.creationTime.seconds)];
+    case "now":
+      return [late("now")];
+    case "commit":
+      return [late("commit-time")];
+  }
+}
+
+/** A buildpacks order with one group: the buildpacks the user named, in their order (what `pack --buildpack` does). */
+function orderToml(options: BuildOptions): string {
+  const group = options.buildpacks.map((bp) => `[[order.group]]\nid = ${JSON.stringify(bp.id)}\nversion = ${JSON.stringify(bp.version)}\n`);
+  return `[[order]]\n${group.join("\n")}`;
+}

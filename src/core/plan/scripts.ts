@@ -1,0 +1,105 @@
+/**
+ * The POSIX sh scripts of the check and release steps (run by the crane image's busybox sh, in every backend).
+ * They read every value from environment variables, never from their own text, so no user value is ever parsed as
+ * shell code or as an Argo template. Exit codes: 0 done; 1 a failure a retry may fix (network, registry errors);
+ * 3 the registry refused the credentials; 4 the version's tag holds another revision (nothing was tagged); 5 the
+ * build reported no digest.
+ */
+import { CRANE } from "../images.js";
+
+/** The label that says which build options made an image (a digest of the plan's build step). */
+export const BUILD_INPUTS_LABEL = "io.packline.build-inputs";
+
+export const EXIT = { transient: 1, credentials: 3, refused: 4, noDigest: 5 } as const;
+
+/** Where the steps write what later steps and the result read. */
+export const OUT = { dir: "/tmp/packline", outcome: "/tmp/packline/outcome", digest: "/tmp/packline/digest" } as const;
+
+/** Seconds the release step waits before reading the version tag back (see README, "Two builds of one version"). */
+export const SETTLE_SECONDS = 2;
+
+const PRELUDE = `set -eu
+export LC_ALL=C
+crane() { ${CRANE.bin} "$@"; }
+flags=""
+if [ "$PACKLINE_INSECURE" = true ]; then flags="--insecure"; fi
+mkdir -p ${OUT.dir}
+ref="$PACKLINE_IMAGE:$PACKLINE_VERSION"
+# The first value of a JSON string field (crane prints configs on one line; the top-level fields come first).
+field() { grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d '"' -f 4; }
+`;
+
+/** Looks up the version's tag: unpublished, published from this revision (nothing to do), or refused. */
+export const CHECK_SCRIPT = `${PRELUDE}if ! config=$(crane config $flags "$ref" 2>${OUT.dir}/error); then
+  if grep -Eq 'MANIFEST_UNKNOWN|NAME_UNKNOWN|manifest unknown|name unknown|404 Not Found' ${OUT.dir}/error; then
+    echo unpublished > ${OUT.outcome}
+    echo "packline: $ref is not published yet"
+    exit 0
+  fi
+  if grep -Eq 'UNAUTHORIZED|DENIED|401 Unauthorized|403 Forbidden|authentication required|unauthorized' ${OUT.dir}/error; then
+    echo "packline: registry $PACKLINE_REGISTRY refused the credentials for $PACKLINE_IMAGE: check the registry user and password (or the registry secret), and that the account may push there." >&2
+    cat ${OUT.dir}/error >&2
+    exit ${EXIT.credentials}
+  fi
+  echo "packline: could not look up $ref in registry $PACKLINE_REGISTRY (a retry may help):" >&2
+  cat ${OUT.dir}/error >&2
+  exit ${EXIT.transient}
+fi
+digest=$(crane digest $flags "$ref")
+revision=$(printf '%s' "$config" | field org.opencontainers.image.revision)
+inputs=$(printf '%s' "$config" | field ${BUILD_INPUTS_LABEL})
+if [ "$revision" = "$PACKLINE_REVISION" ] && [ "$inputs" = "$PACKLINE_BUILD_INPUTS" ]; then
+  echo published > ${OUT.outcome}
+  printf '%s' "$digest" > ${OUT.digest}
+  echo "packline: $ref is already published from revision $revision with the same build options ($digest): nothing to build."
+  exit 0
+fi
+if [ "$PACKLINE_ALLOW_OVERWRITE" = true ]; then
+  echo unpublished > ${OUT.outcome}
+  echo "packline: $ref holds $digest (revision \${revision:-unknown}); it will be replaced."
+  exit 0
+fi
+if [ "$revision" = "$PACKLINE_REVISION" ]; then
+  echo "packline: $ref is already published ($digest) from this revision ($revision) but with other build options (builder, run image, env, buildpacks or creation time): a released version is never overwritten; publish a new version, or pass --allow-overwrite." >&2
+else
+  echo "packline: $ref is already published ($digest, revision \${revision:-unknown}) and this build is from revision $PACKLINE_REVISION: a released version is never overwritten; publish a new version, or pass --allow-overwrite." >&2
+fi
+exit ${EXIT.refused}
+`;
+
+/**
+ * Labels the staged image, points the version tag at it, reads the tag back after a moment (a concurrent build of
+ * the same version that wrote later wins, and this one fails), then moves the other tags.
+ * \`labels\`: the env var name of each label's value, by label key.
+ */
+export function releaseScript(labels: readonly { key: string; env: string }[]): string {
+  const labelArgs = labels.map((l) => `--label "${l.key}=$${l.env}"`).join(" ");
+  return `${PRELUDE}staged=$(printf '%s\\n' "$PACKLINE_BUILD_REPORT" | sed -n 's/^[[:space:]]*digest[[:space:]]*=[[:space:]]*"\\(sha256:[0-9a-f]\\{64\\}\\)".*/\\1/p' | head -n 1)
+if [ -z "$staged" ]; then
+  echo "packline: the build's report.toml has no image digest: nothing was published." >&2
+  exit ${EXIT.noDigest}
+fi
+if config=$(crane config $flags "$ref" 2>/dev/null); then
+  revision=$(printf '%s' "$config" | field org.opencontainers.image.revision)
+  if [ "$revision" != "$PACKLINE_REVISION" ] && [ "$PACKLINE_ALLOW_OVERWRITE" != true ]; then
+    echo "packline: $ref was published by another build (revision \${revision:-unknown}) while this one ran: nothing was tagged; publish a new version, or pass --allow-overwrite." >&2
+    exit ${EXIT.refused}
+  fi
+fi
+created=$(crane config $flags "$PACKLINE_IMAGE@$staged" | field created)
+pushed=$(crane mutate $flags "$PACKLINE_IMAGE@$staged" --label "org.opencontainers.image.created=$created" ${labelArgs} --tag "$ref")
+final="\${pushed##*@}"
+case "$final" in sha256:*) ;; *) echo "packline: crane mutate printed no digest: $pushed" >&2; exit ${EXIT.transient} ;; esac
+sleep "$PACKLINE_SETTLE_SECONDS"
+now=$(crane digest $flags "$ref")
+if [ "$now" != "$final" ]; then
+  echo "packline: another build published $ref at the same time ($now): this build's image ($final) holds no tag; publish a new version, or pass --allow-overwrite." >&2
+  exit ${EXIT.refused}
+fi
+for tag in $PACKLINE_TAGS; do
+  if [ "$tag" != "$PACKLINE_VERSION" ]; then crane tag $flags "$PACKLINE_IMAGE@$final" "$tag"; fi
+done
+printf '%s' "$final" > ${OUT.digest}
+echo "packline: published $PACKLINE_IMAGE@$final as $PACKLINE_TAGS"
+`;
+}
