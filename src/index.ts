@@ -6,7 +6,7 @@
 // (src/backends/). Its signatures repeat the option table (src/core/options/table.ts) because the Dagger SDK reads
 // them statically; a test compares the two. Nothing here may run at import time: the engine imports every file
 // under src/.
-import { argument, type Container, dag, type Directory, type File, func, object, type Secret } from "@dagger.io/dagger";
+import { argument, type Container, type Directory, dag, type File, func, object, type Secret } from "@dagger.io/dagger";
 import { exportArgo } from "./backends/argo/export.js";
 import { runPlan } from "./backends/dagger/runner.js";
 import { buildSummary } from "./backends/text/summary.js";
@@ -128,7 +128,30 @@ export class Packline {
     /** Publish even if the version's tag already holds an image built from another revision. */
     allowOverwrite: boolean = false,
   ): Promise<string> {
-    const { plan, result } = await runBuild({ tag, repo, ref, image, builder, runImage, env, buildpack, revision, registryUsername, cacheImage, clearCache, creationTime, floatingTags, latest, insecureRegistry, allowOverwrite }, source, context, registryPassword);
+    const { plan, result } = await runBuild(
+      {
+        tag,
+        repo,
+        ref,
+        image,
+        builder,
+        runImage,
+        env,
+        buildpack,
+        revision,
+        registryUsername,
+        cacheImage,
+        clearCache,
+        creationTime,
+        floatingTags,
+        latest,
+        insecureRegistry,
+        allowOverwrite,
+      },
+      source,
+      context,
+      registryPassword,
+    );
     return buildSummary(plan, { ...result, daggerArgs: daggerArgs(tag, repo, image) }, "dagger");
   }
 
@@ -179,7 +202,30 @@ export class Packline {
     /** Publish even if the version's tag already holds an image built from another revision. */
     allowOverwrite: boolean = false,
   ): Promise<BuildResult> {
-    const { plan, result } = await runBuild({ tag, repo, ref, image, builder, runImage, env, buildpack, revision, registryUsername, cacheImage, clearCache, creationTime, floatingTags, latest, insecureRegistry, allowOverwrite }, source, context, registryPassword);
+    const { plan, result } = await runBuild(
+      {
+        tag,
+        repo,
+        ref,
+        image,
+        builder,
+        runImage,
+        env,
+        buildpack,
+        revision,
+        registryUsername,
+        cacheImage,
+        clearCache,
+        creationTime,
+        floatingTags,
+        latest,
+        insecureRegistry,
+        allowOverwrite,
+      },
+      source,
+      context,
+      registryPassword,
+    );
     const summary = buildSummary(plan, { ...result, daggerArgs: daggerArgs(tag, repo, image) }, "dagger");
     return new BuildResult(result.digest, [...result.published], result.revision, result.container, result.sbom ?? dag.directory(), summary);
   }
@@ -258,9 +304,39 @@ export class Packline {
     sbomArtifact: boolean = false,
   ): File {
     const result = exportArgo({
-      repo, image, tag, ref, builder, runImage, env, buildpack, registrySecret, cacheImage, clearCache, creationTime, floatingTags, latest,
-      insecureRegistry, allowOverwrite, buildUser, kind, executor, name, namespace, serviceAccount, gitSecret, cachePvc, workspaceSize,
-      cpuRequest, memoryRequest, cpuLimit, memoryLimit, retries, deadline, podGc, sbomArtifact,
+      repo,
+      image,
+      tag,
+      ref,
+      builder,
+      runImage,
+      env,
+      buildpack,
+      registrySecret,
+      cacheImage,
+      clearCache,
+      creationTime,
+      floatingTags,
+      latest,
+      insecureRegistry,
+      allowOverwrite,
+      buildUser,
+      kind,
+      executor,
+      name,
+      namespace,
+      serviceAccount,
+      gitSecret,
+      cachePvc,
+      workspaceSize,
+      cpuRequest,
+      memoryRequest,
+      cpuLimit,
+      memoryLimit,
+      retries,
+      deadline,
+      podGc,
+      sbomArtifact,
     });
     for (const warning of result.warnings) console.error(`packline: warning: ${warning}`);
     return dag.directory().withNewFile("build.yaml", result.yaml).file("build.yaml");

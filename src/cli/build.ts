@@ -3,9 +3,10 @@
  * `dagger run` session, `_EXPERIMENTAL_DAGGER_RUNNER_HOST`, or an engine the SDK provisions as it usually does).
  * Every failure ends in one message: packline's own (the SDK would wrap it), or what is missing to reach an engine.
  */
-import { connection, dag } from "@dagger.io/dagger";
+
 import { Writable } from "node:stream";
-import { runPlan, type RunResult } from "../backends/dagger/runner.js";
+import { connection, dag } from "@dagger.io/dagger";
+import { type RunResult, runPlan } from "../backends/dagger/runner.js";
 import { PacklineError } from "../core/errors.js";
 import type { BuildPlan } from "../core/plan/planner.js";
 

@@ -3,16 +3,17 @@
  * only: the Dagger engine imports every file under src/, so nothing here may read process.argv or print at import
  * time. bin/packline.js calls main().
  */
-import { Command, CommanderError, Option } from "commander";
+
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Command, CommanderError, Option } from "commander";
 import { exportArgo } from "../backends/argo/export.js";
 import { planText } from "../backends/text/plan-text.js";
 import { buildSummary } from "../backends/text/summary.js";
 import { PacklineError, quote } from "../core/errors.js";
 import type { RawInput } from "../core/options/input.js";
-import { type CommandName, flagOf, helpOf, optionsOf, type OptionSpec } from "../core/options/table.js";
+import { type CommandName, flagOf, helpOf, type OptionSpec, optionsOf } from "../core/options/table.js";
 import { validateBuild } from "../core/options/validate.js";
 import { planBuild } from "../core/plan/planner.js";
 import { parseVersion } from "../core/version.js";
@@ -46,7 +47,10 @@ function addOptions(cmd: Command, command: CommandName): Command {
 function optionFor(spec: OptionSpec, command: CommandName): Option {
   const value = spec.kind === "boolean" ? "" : ` <${spec.placeholder ?? "value"}>`;
   const required = spec.requiredFor?.includes(command) ?? false;
-  const option = new Option(`${spec.short ? `${spec.short}, ` : ""}${flagOf(spec.name)}${value}`, helpOf(spec, command) + (required ? " (required)" : ""));
+  const option = new Option(
+    `${spec.short ? `${spec.short}, ` : ""}${flagOf(spec.name)}${value}`,
+    helpOf(spec, command) + (required ? " (required)" : ""),
+  );
   if (required) option.makeOptionMandatory();
   if (spec.kind === "strings") option.argParser(collect);
   else if (spec.default !== undefined && spec.kind !== "boolean") option.default(spec.default);
@@ -105,23 +109,27 @@ export function createProgram(io: CliIO = defaultIO): Command {
       for (const note of variant.notes) io.stderr(`note: ${note}\n`);
     });
 
-  addOptions(program.command("argo").description("print the same build as an Argo WorkflowTemplate (or Workflow) for a cluster"), "argo").action((flags: Flags) => {
-    const result = exportArgo(rawInput("argo", flags));
-    for (const warning of result.warnings) io.stderr(`packline: warning: ${warning}\n`);
-    if (flags.output) writeAtomically(flags.output as string, result.yaml);
-    else io.stdout(result.yaml);
-  });
+  addOptions(program.command("argo").description("print the same build as an Argo WorkflowTemplate (or Workflow) for a cluster"), "argo").action(
+    (flags: Flags) => {
+      const result = exportArgo(rawInput("argo", flags));
+      for (const warning of result.warnings) io.stderr(`packline: warning: ${warning}\n`);
+      if (flags.output) writeAtomically(flags.output as string, result.yaml);
+      else io.stdout(result.yaml);
+    },
+  );
 
-  addOptions(program.command("build").description("build and publish through a Dagger engine (what `dagger call build` runs)"), "build").action(async (flags: Flags) => {
-    const sourceDir = checkSourceDir(flags);
-    const source = flags.registryPassword === undefined ? undefined : parseSecretSource("--registry-password", flags.registryPassword as string);
-    const plan = planBuild(validateBuild("build", rawInput("build", flags))); // refuses bad input before an engine starts
-    const password = source ? readSecret("--registry-password", source, io.env) : undefined;
-    const sbomDir = flags.sbomDir as string | undefined;
-    const { buildThroughEngine } = await import("./build.js");
-    const result = await buildThroughEngine(plan, { sourceDir, password, sbomDir }, io.stderrStream);
-    io.stdout(`${buildSummary(plan, { ...result, sbomDir: result.sbom && sbomDir ? sbomDir : undefined }, "cli")}\n`);
-  });
+  addOptions(program.command("build").description("build and publish through a Dagger engine (what `dagger call build` runs)"), "build").action(
+    async (flags: Flags) => {
+      const sourceDir = checkSourceDir(flags);
+      const source = flags.registryPassword === undefined ? undefined : parseSecretSource("--registry-password", flags.registryPassword as string);
+      const plan = planBuild(validateBuild("build", rawInput("build", flags))); // refuses bad input before an engine starts
+      const password = source ? readSecret("--registry-password", source, io.env) : undefined;
+      const sbomDir = flags.sbomDir as string | undefined;
+      const { buildThroughEngine } = await import("./build.js");
+      const result = await buildThroughEngine(plan, { sourceDir, password, sbomDir }, io.stderrStream);
+      io.stdout(`${buildSummary(plan, { ...result, sbomDir: result.sbom && sbomDir ? sbomDir : undefined }, "cli")}\n`);
+    },
+  );
 
   return program;
 }
@@ -148,7 +156,9 @@ export function writeAtomically(file: string, contents: string): void {
   } catch (error) {
     rmSync(temporary, { force: true });
     const code = (error as NodeJS.ErrnoException).code ?? "error";
-    throw new PacklineError(`-o ${quote(file)}: could not write the file (${code}); nothing was written: check the directory exists, is writable and has space.`);
+    throw new PacklineError(
+      `-o ${quote(file)}: could not write the file (${code}); nothing was written: check the directory exists, is writable and has space.`,
+    );
   }
 }
 

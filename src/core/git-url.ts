@@ -20,7 +20,7 @@ export function parseRepoUrl(url: string): GitUrl {
   }
   const scp = SCP_LIKE.exec(url);
   if (scp) {
-    if (scp[3]!.startsWith("-")) throw bad("has a path starting with \"-\", which git could read as an option", "fix the path");
+    if (scp[3]!.startsWith("-")) throw bad('has a path starting with "-", which git could read as an option', "fix the path");
     return { url, protocol: "ssh" };
   }
   let parsed: URL;
@@ -36,7 +36,7 @@ export function parseRepoUrl(url: string): GitUrl {
   // The WHATWG parser lower-cases and may accept odd hosts: check the host as written.
   const host = /^[a-z]+:\/\/(?:[^@/]*@)?([^/:?#]*)/i.exec(url)?.[1] ?? "";
   if (host === "" || host.startsWith("-") || !/^([A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])$/.test(host)) {
-    throw bad(`has the host ${quote(host)}`, "give a host name or address (a host starting with \"-\" would be read by ssh as an option)");
+    throw bad(`has the host ${quote(host)}`, 'give a host name or address (a host starting with "-" would be read by ssh as an option)');
   }
   if (parsed.password || (parsed.username && protocol !== "ssh") || parsed.username.startsWith("-")) {
     throw new PacklineError(

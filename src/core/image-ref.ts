@@ -74,7 +74,8 @@ export function parseImageReference(input: string, flag: string): ImageReference
 }
 
 function refuseBlanks(input: string, bad: (why: string, fix: string) => PacklineError): void {
-  if (/[\s\u0000-\u001f\u007f]/.test(input)) throw bad("has blanks or control characters", "remove them");
+  if (/\s/.test(input) || [...input].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127))
+    throw bad("has blanks or control characters", "remove them");
 }
 
 function badValue(input: string, flag: string) {
@@ -103,10 +104,7 @@ function parseRepository(name: string, input: string, flag: string): ImageReposi
       throw bad("has upper-case letters in its path", `image paths must be lower case, e.g. ${quote(lower)}`);
     }
     if (!PATH_COMPONENT.test(component)) {
-      throw bad(
-        `has an invalid path component ${quote(component)}`,
-        "use lower-case letters, digits, and single separators (. _ __ -) between them",
-      );
+      throw bad(`has an invalid path component ${quote(component)}`, "use lower-case letters, digits, and single separators (. _ __ -) between them");
     }
   }
   if (name.length > MAX_NAME_LENGTH) throw bad(`is ${name.length} characters long`, `shorten it to ${MAX_NAME_LENGTH} at most`);

@@ -22,6 +22,11 @@ export function kubernetesName(flag: string, value: string, options: { max?: num
 
 /** A DNS-1123 label close to what the user typed, for error messages and default names. */
 export function suggestName(value: string): string {
-  const name = value.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 52).replace(/-+$/, "");
+  const name = value
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 52)
+    .replace(/-+$/, "");
   return name || "packline-build";
 }

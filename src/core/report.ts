@@ -13,9 +13,7 @@ export function parseReport(toml: string): ExportReport {
   const image = section(toml, "image");
   const digest = /^\s*digest\s*=\s*"(sha256:[a-f0-9]{64})"\s*$/m.exec(image)?.[1];
   if (!digest) {
-    throw new PacklineError(
-      "the lifecycle's report.toml has no image digest, so nothing was confirmed as published: check the build log above.",
-    );
+    throw new PacklineError("the lifecycle's report.toml has no image digest, so nothing was confirmed as published: check the build log above.");
   }
   return { digest };
 }

@@ -59,7 +59,9 @@ export function parseVersion(input: string, label = "--tag"): Version {
   }
   const numbers = bare.split("-")[0]!.split(".");
   if (numbers.length === 3 && numbers.every((n) => /^[0-9]+$/.test(n)) && numbers.some((n) => n.length > MAX_DIGITS)) {
-    throw new PacklineError(`${what} ${quote(input)} has a number longer than ${MAX_DIGITS} digits: use MAJOR.MINOR.PATCH numbers of at most ${MAX_DIGITS} digits.`);
+    throw new PacklineError(
+      `${what} ${quote(input)} has a number longer than ${MAX_DIGITS} digits: use MAJOR.MINOR.PATCH numbers of at most ${MAX_DIGITS} digits.`,
+    );
   }
   if (!new RegExp(VERSION_ERE).test(bare)) {
     throw new PacklineError(`${what} ${quote(input)} is not a semantic version: ${fix}.`);

@@ -10,7 +10,7 @@
 import { PacklineError } from "../../core/errors.js";
 import { IMAGES } from "../../core/images.js";
 import type { ArgoOptions } from "../../core/options/validate.js";
-import { outputPath, VOLUMES, type BuildPlan, type ContainerStep, type Late, type PlanText, type Volume } from "../../core/plan/planner.js";
+import { type BuildPlan, type ContainerStep, type Late, outputPath, type PlanText, VOLUMES, type Volume } from "../../core/plan/planner.js";
 import { latesOf, renderText } from "../../core/plan/text.js";
 import { BUILDER_USER_SCRIPT, CLONE, CLONE_SCRIPT, prepareScript, RESOLVE_EXIT, RESOLVE_OUT, RESOLVE_SCRIPT } from "./scripts.js";
 import { BAD_VERSION_EXIT } from "./version-script.js";
@@ -91,7 +91,10 @@ export function renderWorkflow(plan: BuildPlan, argo: ArgoOptions): Obj {
     "workflows.argoproj.io/description": `Clone ${plan.source.url}, build it with Cloud Native Buildpacks, publish ${plan.image.name} under the version's tags.`,
   };
   const namespace = argo.namespace ? { namespace: argo.namespace } : {};
-  const metadata = argo.kind === "workflow" ? { generateName: `${argo.name}-`, ...namespace, labels, annotations } : { name: argo.name, ...namespace, labels, annotations };
+  const metadata =
+    argo.kind === "workflow"
+      ? { generateName: `${argo.name}-`, ...namespace, labels, annotations }
+      : { name: argo.name, ...namespace, labels, annotations };
   return { apiVersion: "argoproj.io/v1alpha1", kind: argo.kind === "workflow" ? "Workflow" : "WorkflowTemplate", metadata, spec };
 }
 
@@ -108,7 +111,18 @@ function mainTemplate(plan: BuildPlan, detectUser: boolean): Obj {
   const unpublished = "{{steps.check.outputs.parameters.outcome}} == unpublished";
   const args = (template: string, extra: Obj[] = []) => ({ parameters: [...lateArguments(plan, template), ...extra] });
   const steps: Obj[][] = [
-    [{ name: "resolve", template: "resolve", arguments: { parameters: [{ name: "tag", value: "{{inputs.parameters.tag}}" }, { name: "ref", value: "{{inputs.parameters.ref}}" }] } }],
+    [
+      {
+        name: "resolve",
+        template: "resolve",
+        arguments: {
+          parameters: [
+            { name: "tag", value: "{{inputs.parameters.tag}}" },
+            { name: "ref", value: "{{inputs.parameters.ref}}" },
+          ],
+        },
+      },
+    ],
     ...(detectUser ? [[{ name: "builder-user", template: "builder-user" }]] : []),
     [{ name: "check", template: "check", arguments: args("check") }],
     [
@@ -143,8 +157,18 @@ function mainTemplate(plan: BuildPlan, detectUser: boolean): Obj {
           valueFrom: { expression: `${published} ? steps.check.outputs.parameters.digest : steps.release.outputs.parameters.digest` },
         },
         { name: "tags", globalName: "tags", description: "Every tag now pointing at the image.", valueFrom: { expression: tagsExpression(plan) } },
-        { name: "revision", globalName: "revision", description: "The commit the image was built from.", valueFrom: { parameter: "{{steps.resolve.outputs.parameters.commit}}" } },
-        { name: "version", globalName: "version", description: "The version published.", valueFrom: { parameter: "{{steps.resolve.outputs.parameters.version}}" } },
+        {
+          name: "revision",
+          globalName: "revision",
+          description: "The commit the image was built from.",
+          valueFrom: { parameter: "{{steps.resolve.outputs.parameters.commit}}" },
+        },
+        {
+          name: "version",
+          globalName: "version",
+          description: "The version published.",
+          valueFrom: { parameter: "{{steps.resolve.outputs.parameters.version}}" },
+        },
       ],
     },
   };
@@ -160,7 +184,8 @@ function lateArguments(plan: BuildPlan, template: string): Obj[] {
 }
 
 function stepByTemplate(plan: BuildPlan, template: string): ContainerStep {
-  const step = template === "check" ? plan.steps.check : template === "build" ? plan.steps.build : template === "release" ? plan.steps.release : undefined;
+  const step =
+    template === "check" ? plan.steps.check : template === "build" ? plan.steps.build : template === "release" ? plan.steps.release : undefined;
   if (!step) throw new PacklineError(`internal: no step for template ${template}.`);
   return step;
 }
@@ -279,9 +304,16 @@ function resolveTemplate(plan: BuildPlan, argo: ArgoOptions): Obj {
     },
     volumes: [{ name: "packline-tmp", emptyDir: {} }],
     outputs: {
-      parameters: ["version", "major", "minor", "shape", "commit", "commit-time"].map((name) => ({ name, valueFrom: { path: `${RESOLVE_OUT}/${name}` } })),
+      parameters: ["version", "major", "minor", "shape", "commit", "commit-time"].map((name) => ({
+        name,
+        valueFrom: { path: `${RESOLVE_OUT}/${name}` },
+      })),
     },
-    metadata: { annotations: { "packline.dev/exit-codes": `${BAD_VERSION_EXIT}: bad version; ${RESOLVE_EXIT.credentials}: git credentials; ${RESOLVE_EXIT.missingRef}: no such ref` } },
+    metadata: {
+      annotations: {
+        "packline.dev/exit-codes": `${BAD_VERSION_EXIT}: bad version; ${RESOLVE_EXIT.credentials}: git credentials; ${RESOLVE_EXIT.missingRef}: no such ref`,
+      },
+    },
   };
 }
 
@@ -345,7 +377,13 @@ function containerOf(step: ContainerStep): Obj {
 
 /** The template's own volumes for the plan volumes a step mounts. */
 function volumesOf(plan: BuildPlan, step: ContainerStep, argo: ArgoOptions): Obj[] {
-  return step.mounts.map((mount) => volumeOf(plan, plan.volumes.find((v) => v.name === mount.volume), argo));
+  return step.mounts.map((mount) =>
+    volumeOf(
+      plan,
+      plan.volumes.find((v) => v.name === mount.volume),
+      argo,
+    ),
+  );
 }
 
 function volumeOf(plan: BuildPlan, volume: Volume | undefined, argo: ArgoOptions): Obj {
@@ -423,7 +461,10 @@ function buildTemplate(plan: BuildPlan, argo: ArgoOptions, detectUser: boolean):
       : { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
   const template: Obj = {
     name: "build",
-    ...inputsOf(lates.filter((l) => l !== "tag" && l !== "commit"), ["tag", "ref", "commit", ...(detectUser ? ["uid", "gid"] : [])]),
+    ...inputsOf(
+      lates.filter((l) => l !== "tag" && l !== "commit"),
+      ["tag", "ref", "commit", ...(detectUser ? ["uid", "gid"] : [])],
+    ),
     ...retryStrategy(argo, step.transientExitCodes),
     ...(podSecurity ? { securityContext: podSecurity } : {}),
     ...(step.privileged

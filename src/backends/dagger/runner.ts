@@ -3,13 +3,14 @@
  * arguments, env, files, volumes, the order of the steps) and decides nothing else. The only values it makes are
  * the plan's late values, which are known only now: the commit, the time, a run id.
  */
-import { CacheSharingMode, type Container, dag, type Directory, ReturnType, type Secret, type Service } from "@dagger.io/dagger";
+
 import { randomUUID } from "node:crypto";
+import { CacheSharingMode, type Container, type Directory, dag, ReturnType, type Secret, type Service } from "@dagger.io/dagger";
 import { dockerConfigJson } from "../../core/docker-config.js";
 import { PacklineError, quote } from "../../core/errors.js";
 import { buildFailure, redact, stripAnsi } from "../../core/failure.js";
 import { CRANE, IMAGES } from "../../core/images.js";
-import { ENGINE_REGISTRY, outputPath, PATHS, type BuildPlan, type ContainerStep, type Late } from "../../core/plan/planner.js";
+import { type BuildPlan, type ContainerStep, ENGINE_REGISTRY, type Late, outputPath, PATHS } from "../../core/plan/planner.js";
 import { latesOf, resolveText } from "../../core/plan/text.js";
 import { parseReport } from "../../core/report.js";
 
@@ -135,7 +136,9 @@ async function commitTime(tree: Directory, url: string, ref: string): Promise<st
     .withExec(["git", "-c", "safe.directory=/src", "log", "-1", "--format=%ct"], { expect: ReturnType.Any });
   const out = (await ran.stdout()).trim();
   if ((await ran.exitCode()) !== 0 || !/^[0-9]+$/.test(out)) {
-    throw new PacklineError(`--creation-time commit: could not read the commit time of ${quote(url)} at ${quote(ref)} (git printed ${quote(out)}): pass unix seconds instead.`);
+    throw new PacklineError(
+      `--creation-time commit: could not read the commit time of ${quote(url)} at ${quote(ref)} (git printed ${quote(out)}): pass unix seconds instead.`,
+    );
   }
   return out;
 }
@@ -159,14 +162,16 @@ async function registrySecrets(plan: BuildPlan, inputs: RunInputs): Promise<{ se
   const auth = plan.registryAuth;
   if (!auth) return { secrets: {}, redact: [] };
   if (auth.kind !== "password") {
-    throw new PacklineError(`--registry-secret ${quote(auth.secretName)} names a cluster secret: on Dagger give --registry-username and --registry-password.`);
+    throw new PacklineError(
+      `--registry-secret ${quote(auth.secretName)} names a cluster secret: on Dagger give --registry-username and --registry-password.`,
+    );
   }
   if (!inputs.registryPassword) throw new PacklineError("--registry-username was given without --registry-password.");
   const password = await inputs.registryPassword.plaintext();
   if (password === "") throw new PacklineError("--registry-password is empty: give the password or token the registry expects.");
   const config = dockerConfigJson(auth.registry, auth.username, password);
   const volume = plan.volumes.find((v) => v.kind === "secret");
-  if (!volume || volume.kind !== "secret") throw new PacklineError("internal: registry credentials without a secret volume.");
+  if (volume?.kind !== "secret") throw new PacklineError("internal: registry credentials without a secret volume.");
   // The name scopes the secret to this registry and user; the value never leaves the engine.
   const secret = dag.setSecret(`packline-${volume.secret.name}-${auth.registry}-${auth.username}`, config);
   // Everything derived from the password is redacted too (a registry may echo the base64 "user:password").
@@ -242,7 +247,9 @@ async function runStep(ctx: Context, step: ContainerStep): Promise<Container> {
       .split("\n")
       .filter((line) => line.startsWith("packline: "))
       .map((line) => line.slice("packline: ".length));
-    throw new PacklineError(own.length > 0 ? own.join("\n") : `the ${step.name} step failed (exit code ${code}):\n${stderr.trim().split("\n").slice(-10).join("\n")}`);
+    throw new PacklineError(
+      own.length > 0 ? own.join("\n") : `the ${step.name} step failed (exit code ${code}):\n${stderr.trim().split("\n").slice(-10).join("\n")}`,
+    );
   }
   return ran;
 }
@@ -254,7 +261,10 @@ async function runBuild(ctx: Context): Promise<Container> {
   const exitCode = await ran.exitCode();
   if (exitCode !== 0) {
     const output = `${await ran.stdout()}\n${await ran.stderr()}`;
-    const runImage = step.args.map((a) => resolveText(a, ctx.lates)).find((a) => a.startsWith("-run-image="))?.slice("-run-image=".length);
+    const runImage = step.args
+      .map((a) => resolveText(a, ctx.lates))
+      .find((a) => a.startsWith("-run-image="))
+      ?.slice("-run-image=".length);
     throw buildFailure({ registry: ctx.plan.image.registry, builder: step.image, runImage, exitCode, output, redact: ctx.redact });
   }
   return ran;
@@ -271,8 +281,13 @@ function publishedContainer(ctx: Context, digest: string): Container {
     let crane = dag.container().from(IMAGES.crane).withUser(TOOL_USER);
     if (ctx.service) crane = crane.withServiceBinding(ctx.service.alias, ctx.service.service);
     const secret = Object.values(ctx.secrets)[0];
-    if (secret) crane = crane.withMountedSecret(`${PATHS.dockerConfigDir}/${PATHS.dockerConfigFile}`, secret, { owner: TOOL_USER, mode: 0o400 }).withEnvVariable("DOCKER_CONFIG", PATHS.dockerConfigDir);
-    const tarball = crane.withExec([CRANE.bin, "pull", ...(ctx.plan.image.insecure ? ["--insecure"] : []), byDigest, "/tmp/image.tar"]).file("/tmp/image.tar");
+    if (secret)
+      crane = crane
+        .withMountedSecret(`${PATHS.dockerConfigDir}/${PATHS.dockerConfigFile}`, secret, { owner: TOOL_USER, mode: 0o400 })
+        .withEnvVariable("DOCKER_CONFIG", PATHS.dockerConfigDir);
+    const tarball = crane
+      .withExec([CRANE.bin, "pull", ...(ctx.plan.image.insecure ? ["--insecure"] : []), byDigest, "/tmp/image.tar"])
+      .file("/tmp/image.tar");
     return dag.container().import_(tarball);
   }
   let c = dag.container();

@@ -22,11 +22,19 @@ export function show(value: PlanText): string {
 
 export function planText(plan: BuildPlan, secretSources: Readonly<Record<string, string>> = {}): string {
   const lines: string[] = [];
-  const version = plan.version.kind === "known" ? `${plan.version.version}` : `given at submit time${plan.version.default ? ` (default ${plan.version.default})` : ""}`;
+  const version =
+    plan.version.kind === "known"
+      ? `${plan.version.version}`
+      : `given at submit time${plan.version.default ? ` (default ${plan.version.default})` : ""}`;
   lines.push(`version    ${version}`);
   for (const variant of plan.variants) {
     const label = plan.variants.length > 1 ? `publishes (${variant.shapes.join(", ")})` : "publishes";
-    lines.push(...labelled(label, variant.tags.map((tag) => `${plan.image.name}:${show(tag)}`)));
+    lines.push(
+      ...labelled(
+        label,
+        variant.tags.map((tag) => `${plan.image.name}:${show(tag)}`),
+      ),
+    );
     for (const note of variant.notes) lines.push(`note       ${note}`);
   }
   const target = plan.image.target;
@@ -47,12 +55,20 @@ export function planText(plan: BuildPlan, secretSources: Readonly<Record<string,
     }`,
   );
   const auth = plan.registryAuth;
-  if (auth?.kind === "password") lines.push(`login      ${auth.username} at ${auth.registry}, password from ${secretSources["registry-password"] ?? "a secret"} (never shown)`);
+  if (auth?.kind === "password")
+    lines.push(`login      ${auth.username} at ${auth.registry}, password from ${secretSources["registry-password"] ?? "a secret"} (never shown)`);
   else if (auth) lines.push(`login      at ${auth.registry} with the docker config in secret ${auth.secretName}`);
   lines.push(`created    ${creationText(plan)}`);
   lines.push(`revision   ${show(plan.revision)}`);
-  lines.push(...labelled("labels", plan.labels.map((l) => `${l.key}=${show(l.value)}`)));
-  lines.push(`user       ${plan.buildUser.kind === "given" ? `${plan.buildUser.uid}:${plan.buildUser.gid}` : "the builder's CNB user (its CNB_USER_ID:CNB_GROUP_ID)"}`);
+  lines.push(
+    ...labelled(
+      "labels",
+      plan.labels.map((l) => `${l.key}=${show(l.value)}`),
+    ),
+  );
+  lines.push(
+    `user       ${plan.buildUser.kind === "given" ? `${plan.buildUser.uid}:${plan.buildUser.gid}` : "the builder's CNB user (its CNB_USER_ID:CNB_GROUP_ID)"}`,
+  );
   for (const step of [plan.steps.check, plan.steps.build, plan.steps.release]) {
     if (step) lines.push("", ...stepText(step, plan));
   }
@@ -86,9 +102,24 @@ function stepText(step: ContainerStep, plan: BuildPlan): string[] {
     return text.includes("\n") ? `<script of ${text.trim().split("\n").length} lines: packline plan --json shows it>` : text;
   });
   lines.push(...labelled("  command", [argv.join(" \\\n             ")]));
-  lines.push(...labelled("  env", step.env.filter((e) => !e.name.startsWith("PACKLINE_LABEL_")).map((e) => `${e.name}=${oneLine(show(e.value))}`)));
-  lines.push(...labelled("  files", step.files.map((f) => `${f.path} = ${JSON.stringify(f.contents)}`)));
-  lines.push(...labelled("  mounts", step.mounts.map((m) => `${m.path}  ${volumeText(plan.volumes.find((v) => v.name === m.volume))}${m.readOnly ? " (read-only)" : ""}`)));
+  lines.push(
+    ...labelled(
+      "  env",
+      step.env.filter((e) => !e.name.startsWith("PACKLINE_LABEL_")).map((e) => `${e.name}=${oneLine(show(e.value))}`),
+    ),
+  );
+  lines.push(
+    ...labelled(
+      "  files",
+      step.files.map((f) => `${f.path} = ${JSON.stringify(f.contents)}`),
+    ),
+  );
+  lines.push(
+    ...labelled(
+      "  mounts",
+      step.mounts.map((m) => `${m.path}  ${volumeText(plan.volumes.find((v) => v.name === m.volume))}${m.readOnly ? " (read-only)" : ""}`),
+    ),
+  );
   return lines;
 }
 

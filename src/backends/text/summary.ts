@@ -14,7 +14,10 @@ export interface SummaryInput {
 }
 
 export function buildSummary(plan: BuildPlan, input: SummaryInput, from: "dagger" | "cli"): string {
-  const lines = [input.alreadyPublished ? `already published from revision ${input.revision} (nothing was built):` : "published:", ...input.published.map((ref) => `  ${ref}`)];
+  const lines = [
+    input.alreadyPublished ? `already published from revision ${input.revision} (nothing was built):` : "published:",
+    ...input.published.map((ref) => `  ${ref}`),
+  ];
   if (!input.alreadyPublished) lines.push(`revision ${input.revision}`);
   for (const note of plan.variants[0]?.notes ?? []) lines.push(`note: ${note}`);
   if (input.sbomDir) lines.push(`SBOM files written to ${input.sbomDir}`);

@@ -3,13 +3,20 @@
  * The table's own checks (required, empty, enums, numbers) have run before (input.ts); this is what values mean.
  */
 import { PacklineError, quote } from "../errors.js";
-import { parseGitRef, parseRepoUrl, repositoryName, type GitUrl } from "../git-url.js";
-import { isLocalRegistry, parseImageReference, parseImageRepository, parseRegistryHost, type ImageReference, type ImageRepository } from "../image-ref.js";
+import { type GitUrl, parseGitRef, parseRepoUrl, repositoryName } from "../git-url.js";
+import {
+  type ImageReference,
+  type ImageRepository,
+  isLocalRegistry,
+  parseImageReference,
+  parseImageRepository,
+  parseRegistryHost,
+} from "../image-ref.js";
 import { kubernetesName, suggestName } from "../k8s-name.js";
-import { parseQuantity } from "../quantity.js";
 import type { CreationTime } from "../plan/types.js";
+import { parseQuantity } from "../quantity.js";
 import { parseVersion, type Version } from "../version.js";
-import { checkInput, type CheckedInput, type RawInput } from "./input.js";
+import { type CheckedInput, checkInput, type RawInput } from "./input.js";
 import { DEFAULT_BUILDER, type EXECUTORS, type KINDS, type POD_GC } from "./table.js";
 
 export type VersionOption = { readonly kind: "known"; readonly version: Version } | { readonly kind: "parameter"; readonly default?: Version };
@@ -105,7 +112,9 @@ function list(input: CheckedInput, name: string): readonly string[] {
 function buildOptions(input: CheckedInput, runsOn: RunsOn): BuildOptions {
   const tag = str(input, "tag");
   const version: VersionOption =
-    runsOn === "cluster" ? { kind: "parameter", default: tag === undefined ? undefined : parseVersion(tag) } : { kind: "known", version: parseVersion(tag!) };
+    runsOn === "cluster"
+      ? { kind: "parameter", default: tag === undefined ? undefined : parseVersion(tag) }
+      : { kind: "known", version: parseVersion(tag!) };
   const source = parseSource(input);
   const executor = (str(input, "executor") ?? "creator") as BuildOptions["executor"];
   const image = str(input, "image") === undefined ? undefined : parseImageRepository(str(input, "image")!);
@@ -130,9 +139,12 @@ function buildOptions(input: CheckedInput, runsOn: RunsOn): BuildOptions {
   }
   const revision = str(input, "revision");
   if (revision !== undefined) {
-    if (source.kind === "git") throw new PacklineError(`--revision ${quote(revision)} and --repo were both given: a clone's revision is its commit; drop --revision.`);
+    if (source.kind === "git")
+      throw new PacklineError(`--revision ${quote(revision)} and --repo were both given: a clone's revision is its commit; drop --revision.`);
     if (!/^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$/.test(revision)) {
-      throw new PacklineError(`--revision ${quote(revision)} is not a revision: give a commit SHA or a short name of letters, digits, ".", "_", ":", "+" and "-".`);
+      throw new PacklineError(
+        `--revision ${quote(revision)} is not a revision: give a commit SHA or a short name of letters, digits, ".", "_", ":", "+" and "-".`,
+      );
     }
   }
   return {
@@ -183,7 +195,9 @@ function parseRegistryAuth(input: CheckedInput, image: ImageRepository | undefin
     );
   }
   if (username !== undefined && !password) {
-    throw new PacklineError(`--registry-username ${quote(username)} was given without --registry-password: add --registry-password env:NAME (or file:PATH).`);
+    throw new PacklineError(
+      `--registry-username ${quote(username)} was given without --registry-password: add --registry-password env:NAME (or file:PATH).`,
+    );
   }
   if ((username !== undefined || secret !== undefined) && image === undefined) {
     const flag = secret !== undefined ? "--registry-secret" : "--registry-username";
@@ -253,7 +267,8 @@ function parseCacheImage(value: string): ImageReference {
 
 function parseBuildUser(value: string): { uid: number; gid: number } {
   const match = /^([0-9]{1,9}):([0-9]{1,9})$/.exec(value);
-  if (!match) throw new PacklineError(`--build-user ${quote(value)} is not uid:gid: e.g. 1001:1000 (paketobuildpacks/builder-jammy-base's CNB user).`);
+  if (!match)
+    throw new PacklineError(`--build-user ${quote(value)} is not uid:gid: e.g. 1001:1000 (paketobuildpacks/builder-jammy-base's CNB user).`);
   const uid = Number(match[1]);
   if (uid === 0) {
     throw new PacklineError(
@@ -266,7 +281,8 @@ function parseBuildUser(value: string): { uid: number; gid: number } {
 function argoOptions(input: CheckedInput, build: BuildOptions): ArgoOptions {
   const kind = str(input, "kind") as ArgoOptions["kind"];
   const source = build.source;
-  if (source.kind !== "git") throw new PacklineError("argo needs --repo: a cluster build clones its source (a local directory cannot reach the cluster).");
+  if (source.kind !== "git")
+    throw new PacklineError("argo needs --repo: a cluster build clones its source (a local directory cannot reach the cluster).");
   // Workflow names get a random suffix (generateName) and become pod name prefixes: keep them short labels.
   const defaultName = suggestName(`packline-${repositoryName(source.repo.url)}`);
   const name = kubernetesName("--name", str(input, "name") ?? defaultName, { label: true, max: kind === "workflow" ? 52 : 63 });
@@ -279,7 +295,9 @@ function argoOptions(input: CheckedInput, build: BuildOptions): ArgoOptions {
       );
     }
     if (source.repo.protocol === "http") {
-      warnings.push(`--git-secret ${gitSecret}: the token goes to ${source.repo.url} over plain http, where anyone on the way can read it; use https.`);
+      warnings.push(
+        `--git-secret ${gitSecret}: the token goes to ${source.repo.url} over plain http, where anyone on the way can read it; use https.`,
+      );
     }
   }
   if (build.executor === "pack") warnings.push(PACK_WARNING);
@@ -289,7 +307,10 @@ function argoOptions(input: CheckedInput, build: BuildOptions): ArgoOptions {
     throw new PacklineError(`--workspace-size ${quote(workspaceSize)} is not above zero: give the space a build needs, e.g. 2Gi.`);
   }
   const resources = { requests: {} as Record<string, string>, limits: {} as Record<string, string> };
-  for (const [resource, example] of [["cpu", "500m or 2"], ["memory", "512Mi or 2Gi"]] as const) {
+  for (const [resource, example] of [
+    ["cpu", "500m or 2"],
+    ["memory", "512Mi or 2Gi"],
+  ] as const) {
     const request = str(input, `${resource}Request`);
     const limit = str(input, `${resource}Limit`);
     const r = request === undefined ? undefined : parseQuantity(`--${resource}-request`, request, example);

@@ -50,4 +50,3 @@ export const VOLUMES = {
   registryAuth: "registry-auth",
   dockerSocket: "docker-socket",
 } as const;
-

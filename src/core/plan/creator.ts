@@ -3,11 +3,11 @@
  * the registry, as `pack build --publish` does inside, and as Tekton and kpack run it: no Docker daemon, no
  * privilege, run as the builder's own CNB user.
  */
-import type { ImagePlan } from "./types.js";
+
 import type { BuildOptions } from "../options/validate.js";
 import { PATHS, PLATFORM_API, STAGING_TAG, VOLUMES } from "./constants.js";
 import { late } from "./text.js";
-import type { ContainerStep, EnvVar, Mount, PlanFile, PlanText } from "./types.js";
+import type { ContainerStep, EnvVar, ImagePlan, Mount, PlanFile, PlanText } from "./types.js";
 
 /** Lifecycle exit codes a retry can fix: analyze (32), restore (42) and export (62) read and write registries. */
 export const LIFECYCLE_TRANSIENT_EXIT_CODES = [32, 42, 62] as const;

@@ -6,8 +6,8 @@
 import { PacklineError } from "../errors.js";
 import { IMAGES } from "../images.js";
 import type { BuildOptions } from "../options/validate.js";
-import { sourceDateEpochOf } from "./creator.js";
 import { PATHS, STAGING_TAG, VOLUMES } from "./constants.js";
+import { sourceDateEpochOf } from "./creator.js";
 import { late } from "./text.js";
 import type { ContainerStep, EnvVar, ImagePlan, Mount, PlanText } from "./types.js";
 
@@ -24,8 +24,7 @@ export function packStep(options: BuildOptions, image: ImagePlan, hasRegistryAut
     }
   }
   // pack takes the creation time as a flag (its own "now" included); the creator as SOURCE_DATE_EPOCH.
-  const creationTime: PlanText | undefined =
-    options.creationTime.kind === "now" ? ["now"] : sourceDateEpochOf(options);
+  const creationTime: PlanText | undefined = options.creationTime.kind === "now" ? ["now"] : sourceDateEpochOf(options);
   const literal = (...values: string[]): PlanText[] => values.map((v) => [v]);
   const args: PlanText[] = [
     ...literal(`${image.address}:${STAGING_TAG}`, "--path", PATHS.workspace, "--builder", options.builder.text, "--publish", "--trust-builder"),

@@ -4,13 +4,13 @@
 import { createHash } from "node:crypto";
 import { PacklineError } from "../errors.js";
 import { repositoryName } from "../git-url.js";
-import { authKeyFor, isLocalRegistry, registryPort, type ImageRepository } from "../image-ref.js";
+import { authKeyFor, type ImageRepository, isLocalRegistry, registryPort } from "../image-ref.js";
 import { CRANE, IMAGES } from "../images.js";
 import type { BuildOptions } from "../options/validate.js";
 import { VERSION_SHAPES, type VersionShape } from "../version.js";
+import { ENGINE_REGISTRY, HOST_REGISTRY_ALIAS, PATHS, REGISTRY_AUTH_SECRET, VOLUMES } from "./constants.js";
 import { creatorStep } from "./creator.js";
 import { packStep } from "./pack.js";
-import { ENGINE_REGISTRY, HOST_REGISTRY_ALIAS, PATHS, REGISTRY_AUTH_SECRET, VOLUMES } from "./constants.js";
 import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, EXIT, OUT, releaseScript, SETTLE_SECONDS } from "./scripts.js";
 import { late, text } from "./text.js";
 import type {
@@ -27,8 +27,8 @@ import type {
   Volume,
 } from "./types.js";
 
-export type * from "./types.js";
 export * from "./constants.js";
+export type * from "./types.js";
 
 export function planBuild(options: BuildOptions): BuildPlan {
   const image = imagePlan(options);
@@ -44,7 +44,8 @@ export function planBuild(options: BuildOptions): BuildPlan {
     ...(source.kind === "git" ? [{ key: "org.opencontainers.image.source", value: [source.url] }] : []),
   ];
   const volumes = volumesOf(options, registryAuth !== undefined);
-  const build = options.executor === "pack" ? packStep(options, image, registryAuth !== undefined) : creatorStep(options, image, registryAuth !== undefined);
+  const build =
+    options.executor === "pack" ? packStep(options, image, registryAuth !== undefined) : creatorStep(options, image, registryAuth !== undefined);
   const buildInputs = digestOf({ build, volumes, buildUser: options.buildUser ?? "builder" });
   labels.push({ key: BUILD_INPUTS_LABEL, value: [buildInputs] });
   const tags: PlanText = version.kind === "known" ? [variants[0]!.tags.map((t) => t.join("")).join(" ")] : [late("tags")];
@@ -89,9 +90,21 @@ function imagePlan(options: BuildOptions): ImagePlan {
     // Inside a container of the engine, localhost is the container: reach the user's registry through a tunnel.
     const port = registryPort(repo.registry) ?? 80;
     const address = `${HOST_REGISTRY_ALIAS}:${port}/${repo.path}`;
-    return { name: repo.name, address, registry: repo.registry, target: { kind: "host-registry", alias: HOST_REGISTRY_ALIAS, port, hostPort: port }, insecure: true };
+    return {
+      name: repo.name,
+      address,
+      registry: repo.registry,
+      target: { kind: "host-registry", alias: HOST_REGISTRY_ALIAS, port, hostPort: port },
+      insecure: true,
+    };
   }
-  return { name: repo.name, address: repo.name, registry: repo.registry, target: { kind: "registry", registry: repo.registry }, insecure: insecure(repo.registry) };
+  return {
+    name: repo.name,
+    address: repo.name,
+    registry: repo.registry,
+    target: { kind: "registry", registry: repo.registry },
+    insecure: insecure(repo.registry),
+  };
 }
 
 /** Without --image, name the repository after the cloned repository (`.../acme/app.git` -> `app`), else `app`. */
@@ -110,7 +123,9 @@ function registryAuthPlan(options: BuildOptions, image: ImagePlan): RegistryAuth
   if (!auth || !options.image) return undefined;
   // The key the docker config holds the credentials under: the address the steps reach the registry at.
   const registry = image.target.kind === "host-registry" ? image.address.split("/")[0]! : authKeyFor(options.image);
-  return auth.kind === "password" ? { kind: "password", registry, username: auth.username } : { kind: "docker-config-secret", registry, secretName: auth.secretName };
+  return auth.kind === "password"
+    ? { kind: "password", registry, username: auth.username }
+    : { kind: "docker-config-secret", registry, secretName: auth.secretName };
 }
 
 function versionPlan(options: BuildOptions): VersionPlan {

@@ -26,7 +26,7 @@ if [ "$PACKLINE_INSECURE" = true ]; then flags="--insecure"; fi
 mkdir -p ${OUT.dir}
 ref="$PACKLINE_IMAGE:$PACKLINE_VERSION"
 # The first value of a JSON string field (crane prints configs on one line; the top-level fields come first).
-field() { grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d '"' -f 4; }
+field() { grep -o ""$1":"[^"]*"" | head -n 1 | cut -d '"' -f 4; }
 `;
 
 /** Looks up the version's tag: unpublished, published from this revision (nothing to do), or refused. */

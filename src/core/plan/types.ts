@@ -19,18 +19,7 @@ import type { VersionShape } from "../version.js";
  * - `tags`: the version's tags, space-separated (which tags depends on the version's shape: see Variant);
  * - `build-report`: the report.toml the build step wrote (what it pushed), read by the release step.
  */
-export type Late =
-  | "tag"
-  | "version"
-  | "major"
-  | "minor"
-  | "tags"
-  | "now"
-  | "commit"
-  | "commit-time"
-  | "source-digest"
-  | "run-id"
-  | "build-report";
+export type Late = "tag" | "version" | "major" | "minor" | "tags" | "now" | "commit" | "commit-time" | "source-digest" | "run-id" | "build-report";
 export interface LatePart {
   readonly late: Late;
 }
