@@ -2,9 +2,12 @@
 # Builds the lab's one-node Kubernetes and Argo Workflows from the Go module proxy, cached by version:
 #   Kubernetes v1.34.4 (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl) through
 #   the wrapper module tools/kubernetes; etcd v3.6.16 through tools/etcd; Argo Workflows v4.0.5 (workflow-controller,
-#   argoexec, argo); the pod sandbox tools/pause; crane (tools/crane) to assemble and push the cluster's images.
+#   argoexec, argo); the pod sandbox tools/pause;
+#   rancher/local-path-provisioner v0.0.30, the default StorageClass's provisioner.
 # Each component lives in its own cache directory keyed by its own inputs (version and wrapper module), so changing
 # one wrapper never rebuilds the others. Cold: about 15 minutes for Kubernetes and 5 to 12 for Argo on 2 cores.
+# Edit this file by writing a new file and renaming it over this one: a build may be running it, and bash reads a
+# script as it goes.
 # Prints a directory on stdout that holds (symlinks to) every binary; logs go to stderr.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,13 +38,6 @@ pause_dir="$root/pause-$(tool_key "$tools/pause")"
 if [ ! -x "$pause_dir/pause" ]; then
   b() { (cd "$tools/pause" && go_retry build -trimpath -ldflags "-s -w" -o "$tmp/pause" .); }
   build_into "$pause_dir" b || die "building pause failed"
-fi
-
-crane_dir="$root/crane-$(tool_key "$tools/crane")"
-if [ ! -x "$crane_dir/crane" ]; then
-  log "crane: building"
-  b() { (cd "$tools/crane" && go_retry build -trimpath -ldflags "-s -w" -o "$tmp/crane" github.com/google/go-containerregistry/cmd/crane); }
-  build_into "$crane_dir" b || die "building crane failed"
 fi
 
 etcd_dir="$root/etcd-$etcd_version-$(tool_key "$tools/etcd")"
@@ -100,14 +96,30 @@ if [ ! -x "$argo_dir/argo" ] || [ ! -x "$argo_dir/argoexec" ] || [ ! -x "$argo_d
   build_into "$argo_dir" b || die "building argo failed"
 fi
 
+# The cluster's dynamic volume provisioner (the default StorageClass): a module with no replaces, so `go install`.
+lpp_version=v0.0.30
+lpp_dir="$root/local-path-provisioner-$lpp_version"
+if [ ! -x "$lpp_dir/local-path-provisioner" ] || [ ! -f "$lpp_dir/local-path-storage.yaml" ]; then
+  log "local-path-provisioner $lpp_version: building"
+  b() {
+    GOBIN="$tmp" GOFLAGS=-buildvcs=false go_retry install -trimpath -ldflags "-s -w" "github.com/rancher/local-path-provisioner@$lpp_version" &&
+      # Its upstream manifest, which the cluster installs (with the lab's paths and default class patched in).
+      local mod && mod=$(cd "$(mktemp -d)" && GOFLAGS= go_retry mod download -json "github.com/rancher/local-path-provisioner@$lpp_version" |
+        sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') &&
+      cp "$mod/deploy/local-path-storage.yaml" "$tmp/local-path-storage.yaml"
+  }
+  build_into "$lpp_dir" b || die "building local-path-provisioner failed"
+fi
+
 # One directory with every binary, named by the component directories it points to.
-bin="$root/bin-$(printf '%s\n' "$pause_dir" "$crane_dir" "$etcd_dir" "$k8s_dir" "$argo_dir" | sha256sum | cut -c1-12)"
+bin="$root/bin-$(printf '%s\n' "$pause_dir" "$etcd_dir" "$k8s_dir" "$argo_dir" "$lpp_dir" | sha256sum | cut -c1-12)"
 if [ ! -f "$bin/.complete" ]; then
   rm -rf "$bin"; mkdir -p "$bin"
-  for d in "$pause_dir" "$crane_dir" "$etcd_dir" "$k8s_dir" "$argo_dir"; do
+  for d in "$pause_dir" "$etcd_dir" "$k8s_dir" "$argo_dir" "$lpp_dir"; do
     for f in "$d"/*; do [ -f "$f" ] && [ -x "$f" ] && ln -s "$f" "$bin/"; done
   done
   ln -s "$argo_dir/src" "$bin/argo-src"
+  ln -s "$lpp_dir/local-path-storage.yaml" "$bin/local-path-storage.yaml"
   touch "$bin/.complete"
 fi
 log "cluster binaries: ready in $((SECONDS - t0)) s in $bin"
