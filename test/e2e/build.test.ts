@@ -26,9 +26,8 @@ describe("packline plan build -> real registry (issue 4: 1, 2)", () => {
     expect(plan.build.image).toBe(s.builderImage);
     expect(plan.build.command).toEqual(["/cnb/lifecycle/creator"]);
     expect(plan.build.env).toContainEqual({ name: "CNB_PLATFORM_API", value: PLATFORM_API });
-    // 127.0.0.1 is plain HTTP and no -insecure-registry is given: the lifecycle's registry client
-    // (go-containerregistry name.Registry.Scheme) speaks http to loopback addresses on its own.
-    expect(plan.build.args.filter((a) => a.startsWith("-insecure-registry"))).toEqual([]);
+    // the lab's registries speak plain HTTP on 10.123.0.1 (not loopback): the plan names both as insecure
+    expect(plan.build.args.filter((a) => a.startsWith("-insecure-registry"))).toEqual(s.insecureRegistries.map((r) => `-insecure-registry=${r}`));
     expect(plan.build.mounts.filter((m) => m.kind === "secret")).toEqual([
       { kind: "secret", path: "/packline/docker/config.json", secret: { name: "registry-auth" } },
     ]);

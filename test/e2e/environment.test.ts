@@ -1,5 +1,5 @@
 /**
- * The e2e environment itself (test/e2e/setup.sh): what the packline e2e tests rely on, checked against the real
+ * The e2e environment itself (the lab, test/lab/, and test/e2e/setup.sh): what the packline e2e tests rely on, checked against the real
  * daemon, registry, builder and pack. If one of these fails, a packline e2e failure says nothing about packline.
  */
 import { describe, expect, it } from "vitest";
@@ -8,15 +8,16 @@ import { copySource, docker, e2eState, fetchFromImage, packBuild, registryClient
 describe("e2e environment", () => {
   const s = e2eState();
 
-  it("the registry listens on 127.0.0.1 and refuses requests without credentials", async () => {
-    expect(s.registry).toMatch(/^127\.0\.0\.1:\d+$/);
+  it("the apps registry listens on the lab address and refuses requests without credentials", async () => {
+    expect(s.registry).toBe(`${s.lab.address}:5000`);
     const anonymous = registryClient(s.registry, null);
     expect((await anonymous.request("GET", "/v2/")).status).toBe(401);
     expect((await registryClient().request("GET", "/v2/")).status).toBe(200);
   });
 
-  it("the run and builder images are in the registry", async () => {
-    const registry = registryClient();
+  it("the run and builder images are in the images registry, which serves them without credentials", async () => {
+    expect(s.imagesRegistry).toBe(`${s.lab.address}:5001`);
+    const registry = registryClient(s.imagesRegistry, null);
     for (const ref of [s.runImage, s.builderImage]) {
       const { repository, reference } = splitReference(ref);
       expect(await registry.manifestDigest(repository, reference), ref).toMatch(/^sha256:[0-9a-f]{64}$/);

@@ -1,68 +1,105 @@
 /**
- * The e2e harness: runs packline plan steps against the real components test/e2e/setup.sh starts (a Docker daemon,
- * an htpasswd-protected registry on 127.0.0.1, a busybox test builder with the real lifecycle, the real pack CLI).
+ * The e2e harness: runs packline plan steps against the real components of the lab (test/lab/: a Docker daemon, an
+ * htpasswd-protected registry at 10.123.0.1:5000, the test images and the busybox test builder with the real
+ * lifecycle at 10.123.0.1:5001, the real pack CLI). The tests run in the lab's network namespace.
  *
  * `runStep` executes a plan `ContainerStep` the way a backend must: exactly the image, user, command, args, env,
  * files, mounts and workdir the plan gives. Nothing about the creator is known here; it all comes from the plan.
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ContainerStep, SecretRef } from "../../src/plan-types.js";
+import { type Lab, labJsonPath, labSh, readLab, registryPassword } from "../lab/lab.js";
 
 export const E2E_DIR = dirname(fileURLToPath(import.meta.url));
 
 // ------------------------------------------------------------------------------------------------------ state
 
-/** What setup.sh wrote to state.json. */
+/** What the tests use of the lab (its lab.json, test/lab/README.md), under the names the tests know. */
 export interface E2EState {
+  readonly lab: Lab;
   readonly stateDir: string;
-  /** `unix:///…/docker.sock`: the harness's own dockerd (no bridge network: containers use `--network host`). */
+  /** `unix:///…/docker.sock`: the lab's dockerd (no bridge network: containers use `--network host`, the lab's). */
   readonly dockerHost: string;
   readonly dockerBin: string;
   /** A DOCKER_CONFIG directory whose config.json holds the registry's credentials (docker login). */
   readonly dockerConfigDir: string;
-  /** `127.0.0.1:<port>`: plain HTTP, htpasswd (Basic) auth. */
+  /** `10.123.0.1:5000`, the apps registry: plain HTTP, htpasswd (Basic) auth; every test publishes here. */
   readonly registry: string;
+  /** `10.123.0.1:5001`, the images registry: plain HTTP, anonymous; the builder, run and build images. */
+  readonly imagesRegistry: string;
+  /** Both registries, which every plan must name as insecure (plain HTTP, not loopback). */
+  readonly insecureRegistries: readonly string[];
   readonly username: string;
   readonly password: string;
-  /** `<registry>/e2e/builder:busybox`, made by `pack builder create`, in the registry and the daemon. */
+  /** `<imagesRegistry>/e2e/builder:busybox`, made by `pack builder create`, in the registry and the daemon. */
   readonly builderImage: string;
-  /** `<registry>/e2e/run:busybox`, the builder's run image, in the registry and the daemon. */
+  /** `<imagesRegistry>/e2e/run:busybox`, the builder's run image, in the registry and the daemon. */
   readonly runImage: string;
   readonly buildImage: string;
   readonly stackId: string;
   readonly cnbUserId: number;
   readonly cnbGroupId: number;
+  /** The static-site buildpack, first in the builder's order; `depsBuildpack` follows it, optional. */
   readonly buildpack: { readonly id: string; readonly version: string; readonly dir: string };
+  readonly depsBuildpack: { readonly id: string; readonly version: string; readonly dir: string };
   readonly fixtureApp: string;
+  /** An app with a packline-deps.lock: real archives the deps buildpack caches in a layer. */
+  readonly depsFixtureApp: string;
   readonly packBin: string;
   readonly packHome: string;
   readonly packVersion: string;
   readonly lifecycleVersion: string;
   readonly platformApis: readonly string[];
   readonly buildpackApis: readonly string[];
-  readonly sizes: { readonly runImageBytes: number; readonly builderImageBytes: number };
 }
 
+/** The lab's lab.json (`$PACKLINE_LAB_STATE/lab.json`), where every fact of the e2e state comes from. */
 export function stateFilePath(): string {
-  return process.env.PACKLINE_E2E_STATE ?? join(process.env.PACKLINE_E2E_STATE_DIR ?? "/var/lib/packline-e2e", "state.json");
+  return labJsonPath();
 }
 
 let cachedState: E2EState | undefined;
 
-/** Reads state.json (once). Throws with the reason when setup.sh has not run. */
+/** The lab's facts (read once). Throws with the reason when no lab is up. */
 export function e2eState(): E2EState {
   if (cachedState) return cachedState;
-  const file = stateFilePath();
-  if (!existsSync(file)) {
-    throw new Error(`e2e state file ${file} is missing: run test/e2e/setup.sh as root first (vitest.e2e.config.ts does)`);
-  }
-  cachedState = JSON.parse(readFileSync(file, "utf8")) as E2EState;
+  const lab = readLab();
+  const [buildpack, depsBuildpack] = lab.buildpacks;
+  if (!buildpack || !depsBuildpack) throw new Error(`${labJsonPath()} lists ${lab.buildpacks.length} buildpacks, the e2e tests need 2`);
+  cachedState = {
+    lab,
+    stateDir: lab.stateDir,
+    dockerHost: lab.docker.host,
+    dockerBin: lab.docker.bin,
+    dockerConfigDir: lab.dockerConfigDir,
+    registry: lab.registries.apps.address,
+    imagesRegistry: lab.registries.images.address,
+    insecureRegistries: lab.insecureRegistries,
+    username: lab.registries.apps.username,
+    password: registryPassword(lab),
+    builderImage: lab.images.builder.ref,
+    runImage: lab.images.run.ref,
+    buildImage: lab.images.build.ref,
+    stackId: lab.cnb.stackId,
+    cnbUserId: lab.cnb.uid,
+    cnbGroupId: lab.cnb.gid,
+    buildpack,
+    depsBuildpack,
+    fixtureApp: lab.fixtures.static,
+    depsFixtureApp: lab.fixtures.deps,
+    packBin: lab.tools.pack,
+    packHome: lab.tools.packHome,
+    packVersion: lab.versions.pack,
+    lifecycleVersion: lab.versions.lifecycle,
+    platformApis: lab.versions.platformApis,
+    buildpackApis: lab.versions.buildpackApis,
+  };
   return cachedState;
 }
 
@@ -201,9 +238,20 @@ export function cacheVolumeName(key: string): string {
 export async function chownToBuildUser(image: string, volumes: readonly string[], paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
   await docker([
-    "run", "--rm", "--network", "host", "--user", "0", "--entrypoint", "/bin/sh",
+    "run",
+    "--rm",
+    "--network",
+    "host",
+    "--user",
+    "0",
+    "--entrypoint",
+    "/bin/sh",
     ...volumes.flatMap((v) => ["-v", v]),
-    image, "-c", 'chown -R "$CNB_USER_ID:$CNB_GROUP_ID" "$@"', "chown", ...paths,
+    image,
+    "-c",
+    'chown -R "$CNB_USER_ID:$CNB_GROUP_ID" "$@"',
+    "chown",
+    ...paths,
   ]);
 }
 
@@ -301,11 +349,22 @@ export async function runStep(step: ContainerStep, opts: RunStepOptions = {}): P
   const [entrypoint, ...commandRest] = step.command;
   const name = `packline-e2e-${step.name}-${randomUUID().slice(0, 8)}`;
   const createArgs = [
-    "create", "--name", name, "--network", "host",
-    "--user", step.user, "--workdir", step.workdir,
+    "create",
+    "--name",
+    name,
+    "--network",
+    "host",
+    "--user",
+    step.user,
+    "--workdir",
+    step.workdir,
     ...(entrypoint !== undefined ? ["--entrypoint", entrypoint] : []),
-    ...envArgs, ...volumeArgs, ...(opts.dockerArgs ?? []),
-    step.image, ...commandRest, ...step.args,
+    ...envArgs,
+    ...volumeArgs,
+    ...(opts.dockerArgs ?? []),
+    step.image,
+    ...commandRest,
+    ...step.args,
   ];
   try {
     await docker(createArgs, { env: childEnv });
@@ -435,7 +494,9 @@ export function registryClient(
   auth: { username: string; password: string } | null = { username: e2eState().username, password: e2eState().password },
 ): RegistryClient {
   const base = `http://${registry}`;
-  const authHeader: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` } : {};
+  const authHeader: Record<string, string> = auth
+    ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` }
+    : {};
   const request = (method: string, path: string, headers: Record<string, string> = {}) =>
     fetch(`${base}${path}`, { method, headers: { ...authHeader, ...headers } });
 
@@ -475,21 +536,6 @@ export function registryClient(
   return client;
 }
 
-/** The registry process setup.sh started: its pid file, config and log (all under the state dir). */
-function registryFiles(): { pidFile: string; config: string; log: string } {
-  const dir = e2eState().stateDir;
-  return { pidFile: join(dir, "run", "registry.pid"), config: join(dir, "registry.yml"), log: join(dir, "registry.log") };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** True when the registry answers an authenticated `GET /v2/` with 200. */
 export async function registryAnswers(): Promise<boolean> {
   try {
@@ -504,46 +550,22 @@ export async function registryAnswers(): Promise<boolean> {
 }
 
 /**
- * Stops the registry setup.sh started (TERM to the pid in its pid file, only that pid) and waits until it is gone and
- * its port refuses connections. Its storage stays: `startRegistry` serves the same repositories again.
+ * Stops the apps registry (`lab.sh stop registry-apps`: TERM to its process, only that one) and checks it no longer
+ * answers. Its storage stays: `startRegistry` serves the same repositories again.
  */
 export async function stopRegistry(): Promise<void> {
-  const { pidFile } = registryFiles();
-  if (!existsSync(pidFile)) throw new Error(`stopRegistry: ${pidFile} is missing: the registry was not started by setup.sh`);
-  const pid = Number(readFileSync(pidFile, "utf8").trim());
-  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`stopRegistry: ${pidFile} holds no pid`);
-  if (processAlive(pid)) process.kill(pid, "SIGTERM");
-  const deadline = Date.now() + 20_000;
-  while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (processAlive(pid)) {
-    process.kill(pid, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  labSh(["stop", e2eState().lab.registries.apps.service]);
   if (await registryAnswers()) throw new Error("stopRegistry: the registry still answers after its process stopped");
 }
 
 /**
- * Starts the registry again with setup.sh's config (same storage, port, htpasswd), in its own session as setup.sh
- * does, records its pid, and waits until it answers with the credentials. A no-op when it already answers.
+ * Starts the apps registry again inside the lab (`lab.sh start registry-apps`: same config, storage and htpasswd),
+ * which returns once it answers with the credentials. A no-op when it already answers.
  */
 export async function startRegistry(): Promise<void> {
   if (await registryAnswers()) return;
-  const { pidFile, config, log } = registryFiles();
-  const out = openSync(log, "a");
-  try {
-    const child = spawn("/usr/bin/docker-registry", ["serve", config], { detached: true, stdio: ["ignore", out, out] });
-    if (child.pid === undefined) throw new Error("startRegistry: docker-registry did not start");
-    writeFileSync(pidFile, `${child.pid}\n`);
-    child.unref();
-  } finally {
-    closeSync(out);
-  }
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (await registryAnswers()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`startRegistry: the registry did not answer within 30 s (log: ${log})`);
+  labSh(["start", e2eState().lab.registries.apps.service]);
+  if (!(await registryAnswers())) throw new Error("startRegistry: lab.sh started the registry but it does not answer");
 }
 
 /** Splits `host:port/repo/path:tag` (or `@sha256:…`) into repository path and reference. */
@@ -571,7 +593,7 @@ export async function pullImage(ref: string): Promise<void> {
   await docker(["pull", "-q", ref]);
 }
 
-/** A free TCP port on 127.0.0.1. */
+/** A free TCP port on 127.0.0.1 (the lab's loopback: the tests and `--network host` containers share it). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -596,9 +618,7 @@ export async function runApp(ref: string, opts: { pull?: boolean; env?: Record<s
   if (opts.pull ?? true) await pullImage(ref);
   const port = await freePort();
   const env = { PORT: String(port), ...opts.env };
-  const { stdout } = await docker([
-    "run", "-d", "--network", "host", ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), ref,
-  ]);
+  const { stdout } = await docker(["run", "-d", "--network", "host", ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), ref]);
   const container = stdout.trim();
   return {
     container,
@@ -667,12 +687,18 @@ export function pack(args: readonly string[], opts: ExecOptions = {}): Promise<R
 export function packBuild(opts: PackBuildOptions): Promise<RunResult> {
   const s = e2eState();
   const args = [
-    "build", opts.image,
-    "--builder", opts.builder ?? s.builderImage, "--trust-builder",
-    "--path", opts.path,
-    "--network", "host",
-    "--pull-policy", "if-not-present",
-    ...(opts.publish ?? true ? ["--publish"] : []),
+    "build",
+    opts.image,
+    "--builder",
+    opts.builder ?? s.builderImage,
+    "--trust-builder",
+    "--path",
+    opts.path,
+    "--network",
+    "host",
+    "--pull-policy",
+    "if-not-present",
+    ...((opts.publish ?? true) ? ["--publish"] : []),
     ...(opts.tags ?? []).flatMap((t) => ["--tag", t]),
     ...Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
     ...(opts.extraArgs ?? []),

@@ -13,8 +13,8 @@ import { exportArgo } from "../../src/argo/export.js";
 import { VERSION_OUTPUTS, VERSION_SCRIPT } from "../../src/argo/version-script.js";
 import { dockerConfigJson } from "../../src/docker-config.js";
 import type { BuildInput } from "../../src/options.js";
-import { planBuild, REGISTRY_AUTH_SECRET, type BuildPlan } from "../../src/plan.js";
-import { copySource, docker, e2eState, readReport, removeTree, runStep, type ImageReport, type RunResult, type StepRun } from "./harness.js";
+import { type BuildPlan, planBuild, REGISTRY_AUTH_SECRET } from "../../src/plan.js";
+import { copySource, docker, e2eState, type ImageReport, type RunResult, readReport, removeTree, runStep, type StepRun } from "./harness.js";
 
 /** The version every e2e build publishes unless a test says otherwise. */
 export const E2E_TAG = "v1.2.3";
@@ -28,7 +28,10 @@ export function repositoryOf(image: string): string {
   return image.slice(s.registry.length + 1);
 }
 
-/** `planBuild` with the e2e builder, registry login, floating tags, latest and GREETING; `extra` overrides. */
+/**
+ * `planBuild` with the e2e builder, registry login, floating tags, latest and GREETING, and the lab's two registries
+ * as insecure (plain HTTP on 10.123.0.1, which is not loopback); `extra` overrides.
+ */
 export function planFor(repository: string, extra: Partial<BuildInput> = {}): BuildPlan {
   const s = e2eState();
   return planBuild({
@@ -40,6 +43,7 @@ export function planFor(repository: string, extra: Partial<BuildInput> = {}): Bu
     floatingTags: true,
     latest: true,
     env: [`GREETING=${GREETING}`],
+    insecureRegistries: s.insecureRegistries,
     ...extra,
   });
 }
@@ -237,7 +241,10 @@ export async function runArgoBuildPod(
     const user = c.securityContext?.runAsUser;
     const [entrypoint, ...commandRest] = ((c.command ?? []) as string[]).map((x) => substitute(x, pod.values));
     const argv = [
-      "run", "--rm", "--network", "host",
+      "run",
+      "--rm",
+      "--network",
+      "host",
       ...(user !== undefined ? ["--user", String(user)] : []),
       ...(c.workingDir ? ["--workdir", c.workingDir] : []),
       ...(entrypoint !== undefined ? ["--entrypoint", entrypoint] : []),
@@ -275,7 +282,7 @@ function findLayersDir(container: Obj, dirs: Readonly<Record<string, string>>): 
   return m.subPath ? join(dirs[m.name]!, m.subPath) : dirs[m.name];
 }
 
-/** `exportArgo` with the e2e builder, a registry secret named "regcred", floating tags, latest and GREETING. */
+/** `exportArgo` with the e2e builder, a registry secret named "regcred", floating tags, latest, GREETING and the lab's insecure registries. */
 export function exportFor(repository: string, kind: "workflow-template" | "workflow", extra: Obj = {}): string {
   const s = e2eState();
   return exportArgo(
@@ -288,6 +295,7 @@ export function exportFor(repository: string, kind: "workflow-template" | "workf
       floatingTags: true,
       latest: true,
       env: [`GREETING=${GREETING}`],
+      insecureRegistries: s.insecureRegistries,
       ...extra,
     },
     { kind },

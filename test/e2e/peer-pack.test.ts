@@ -165,7 +165,7 @@ describe("peer: pack build --publish vs packline (issue 4: 6)", () => {
   it("equal: run image layers, buildpack, SBOM and lifecycle layers, entrypoint, user, workdir, created", async () => {
     expect(packline.digest).toBe(packlineDigest);
     const run = splitReference(s.runImage);
-    const runManifest = await registryClient().manifest(run.repository, run.reference);
+    const runManifest = await registryClient(run.registry, null).manifest(run.repository, run.reference);
     const runLayers = (runManifest.body.layers as { digest: string }[]).map((l) => l.digest);
     expect(packline.layers.slice(0, runLayers.length).map((l) => l.digest)).toEqual(runLayers);
     expect(pack.layers.slice(0, runLayers.length).map((l) => l.digest)).toEqual(runLayers);

@@ -113,7 +113,9 @@ function cgi(req: IncomingMessage, res: ServerResponse, path: string, query: str
   child.on("close", (code) => {
     if (!status) send(res, 502, `git http-backend exited ${code} without a response\n${stderr}`);
     else res.end();
-    console.log(`${req.method} ${path}${query ? `?${query}` : ""} ${status || 502}${user ? ` (${user})` : ""}${code ? ` exit ${code}: ${stderr.trim()}` : ""}`);
+    console.log(
+      `${req.method} ${path}${query ? `?${query}` : ""} ${status || 502}${user ? ` (${user})` : ""}${code ? ` exit ${code}: ${stderr.trim()}` : ""}`,
+    );
   });
 }
 

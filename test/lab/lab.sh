@@ -267,7 +267,12 @@ make_secrets() {
 
 crane_() { in_lab_net "$crane_bin" --insecure "$@"; }
 
-layout_digest() { sed -n 's/.*"digest":"\(sha256:[0-9a-f]*\)".*/\1/p' "$1/index.json" | head -1; }
+layout_digest() { # layout: its only image's manifest digest (index.json written compact by oci.ts, indented by crane)
+  local d
+  d="$(sed -n 's/.*"digest": *"\(sha256:[0-9a-f]\{64\}\)".*/\1/p' "$1/index.json" | head -1)"
+  [ -n "$d" ] || die "$1/index.json names no image digest"
+  echo "$d"
+}
 
 push_layout() { # ref layout: into the images registry, unless it already holds that digest
   local ref="$IMAGES_REGISTRY/$1" layout="$2" want have
@@ -504,7 +509,9 @@ cmd_veth() { # lab_if pid lab_cidr peer_cidr [peer_if]
   local lab_if="$1" pid="$2" lab_cidr="$3" peer_cidr="$4" peer_if="${5:-eth0}" lab
   lab="$(lab_pid)" || die "no lab is running"
   [ -e "/proc/$pid/ns/net" ] || die "veth: no process $pid"
-  [ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/1/ns/net)" ] || die "veth: pid $pid is in the host's network namespace; the lab never touches it"
+  # unshare, the lab's parent, stays in the host's network namespace: the veth's peer must go elsewhere
+  [ "$(readlink "/proc/$pid/ns/net")" != "$(readlink "/proc/$(cat "$RUN_DIR/unshare.pid")/ns/net")" ] ||
+    die "veth: pid $pid is in the host's network namespace; the lab never touches it"
   # made in the lab with its peer moved straight into the other namespace: it never exists in the host's
   nsenter -t "$lab" -n ip link del "$lab_if" 2>/dev/null || true
   nsenter -t "$lab" -n ip link add "$lab_if" type veth peer name "$peer_if" netns "$pid" || die "veth: ip link add failed"

@@ -40,9 +40,23 @@ export interface Lab {
   readonly cgroup: string;
   readonly registries: {
     /** 10.123.0.1:5000, htpasswd: where packline publishes. */
-    readonly apps: { readonly address: string; readonly username: string; readonly passwordFile: string; readonly service: string; readonly config: string; readonly storage: string };
+    readonly apps: {
+      readonly address: string;
+      readonly username: string;
+      readonly passwordFile: string;
+      readonly service: string;
+      readonly config: string;
+      readonly storage: string;
+    };
     /** 10.123.0.1:5001, anonymous read-write: every test image under its upstream path. */
-    readonly images: { readonly address: string; readonly anonymous: true; readonly service: string; readonly config: string; readonly storage: string; readonly mirrorOf: readonly string[] };
+    readonly images: {
+      readonly address: string;
+      readonly anonymous: true;
+      readonly service: string;
+      readonly config: string;
+      readonly storage: string;
+      readonly mirrorOf: readonly string[];
+    };
   };
   /** Both registries speak plain HTTP: give these to packline as `insecureRegistries`. */
   readonly insecureRegistries: readonly string[];
@@ -107,10 +121,13 @@ export function readLab(): Lab {
   return cached;
 }
 
-/** True when the lab's PID 1 is alive (the pid lab.json names still has the lab's network namespace). */
+/**
+ * True when the lab's PID 1 is alive: the pid lab.json names exists and is in another pid namespace than this process
+ * (a recycled pid would be in ours).
+ */
 export function labRunning(lab: Lab = readLab()): boolean {
   try {
-    return readlinkSync(`/proc/${lab.pid}/ns/net`) !== readlinkSync("/proc/1/ns/net");
+    return readlinkSync(`/proc/${lab.pid}/ns/pid`) !== readlinkSync("/proc/self/ns/pid");
   } catch {
     return false;
   }

@@ -22,8 +22,10 @@ CNB_UID=1000
 CNB_GID=1000
 STACK_ID=io.packline.e2e.busybox
 # The cgroup (in every v1 hierarchy, and in the v2 one) under which the lab's Docker puts its containers: `down`
-# removes it, since cgroupfs is not namespaced.
+# removes it, since cgroupfs is not namespaced. A lab with another state directory gets its own, so two labs on one
+# machine never touch each other's.
 LAB_CGROUP=packline-lab
+[ "$STATE" = /var/lib/packline-lab ] || LAB_CGROUP="packline-lab-$(printf '%s' "$STATE" | sha256sum | cut -c1-8)"
 
 RUN_DIR="$STATE/run"       # pid files and sockets the host side uses
 LAB_PID_FILE="$STATE/lab.pid"

@@ -41,6 +41,17 @@ export interface ImageSpec {
   readonly created?: string;
 }
 
+interface ImageManifest {
+  layers: Descriptor[];
+  config: Descriptor;
+}
+
+interface ImageConfig {
+  config: Record<string, unknown>;
+  rootfs: { diff_ids: string[] };
+  history: { created: string; created_by: string; comment?: string }[];
+}
+
 interface Descriptor {
   mediaType: string;
   digest: string;
@@ -72,12 +83,12 @@ function writeBlob(layout: string, data: Buffer | string, mediaType: string): De
 }
 
 /** The manifest and config of a layout's only image. */
-export function readLayout(layout: string): { manifest: any; config: any; digest: string } {
-  const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
+export function readLayout(layout: string): { manifest: ImageManifest; config: ImageConfig; digest: string } {
+  const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as { manifests?: Descriptor[] };
   if (!Array.isArray(index.manifests) || index.manifests.length !== 1) throw new Error(`${layout}: expected one image in index.json`);
-  const digest = index.manifests[0].digest as string;
-  const manifest = JSON.parse(readFileSync(blobPath(layout, digest), "utf8"));
-  const config = JSON.parse(readFileSync(blobPath(layout, manifest.config.digest), "utf8"));
+  const digest = index.manifests[0]!.digest;
+  const manifest = JSON.parse(readFileSync(blobPath(layout, digest), "utf8")) as ImageManifest;
+  const config = JSON.parse(readFileSync(blobPath(layout, manifest.config.digest), "utf8")) as ImageConfig;
   return { manifest, config, digest };
 }
 
@@ -93,11 +104,11 @@ export function buildImage(spec: ImageSpec): string {
   let config: Record<string, unknown> = {};
   if (spec.base) {
     const base = readLayout(spec.base);
-    for (const layer of base.manifest.layers as Descriptor[]) {
+    for (const layer of base.manifest.layers) {
       copyFileSync(blobPath(spec.base, layer.digest), blobPath(tmp, layer.digest));
       layers.push({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size });
     }
-    diffIds.push(...(base.config.rootfs.diff_ids as string[]));
+    diffIds.push(...base.config.rootfs.diff_ids);
     history.push(...base.config.history);
     config = { ...base.config.config };
   }

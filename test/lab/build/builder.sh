@@ -25,7 +25,7 @@ build_digest="$(crane_ digest "$build_image")" || die "$build_image is not in th
 key="$( {
   echo "$lifecycle_dir" "$pack_bin" "$run_digest" "$build_digest"
   for bp in "${buildpacks[@]}"; do files_key "$bp"; done
-  sha256sum "${BASH_SOURCE[0]}"
+  sha256sum < "${BASH_SOURCE[0]}"
 } | sha256sum | cut -c1-16)"
 layout="$CACHE/images/e2e-builder-$key"
 
