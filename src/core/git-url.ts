@@ -34,7 +34,7 @@ export function parseRepoUrl(url: string): GitUrl {
     throw bad(`uses ${quote(parsed.protocol)}`, `use ${FORMS}`);
   }
   // The WHATWG parser lower-cases and may accept odd hosts: check the host as written.
-  const host = /^[a-z]+:\/\/(?:[^@/]*@)?([^/:?#]*)/i.exec(url)?.[1] ?? "";
+  const host = /^[a-z]+:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^/:?#]*)/i.exec(url)?.[1] ?? "";
   if (host === "" || host.startsWith("-") || !/^([A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])$/.test(host)) {
     throw bad(`has the host ${quote(host)}`, 'give a host name or address (a host starting with "-" would be read by ssh as an option)');
   }

@@ -45,7 +45,7 @@ export function parseVersion(input: string, label = "--tag"): Version {
   if (input === "") throw new PacklineError(`${what} is empty: ${fix}.`);
   if (new RegExp(`[^${VERSION_CHARACTERS}]`).test(input)) {
     throw new PacklineError(
-      `${what} ${quote(input)} has characters a version cannot have (blanks, control characters or non-ASCII): ${fix}, with nothing around it.`,
+      `${what} ${quote(input)} has characters a version cannot have (only letters, digits, '.', '-' and '+'; no blanks): ${fix}, with nothing around it.`,
     );
   }
   const bare = input.startsWith("v") ? input.slice(1) : input;

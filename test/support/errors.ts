@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { PacklineError } from "../../src/errors.js";
+import { PacklineError } from "../../src/core/errors.js";
 
 /** Runs `fn`, requires it to throw a PacklineError, and returns that error for assertions on its message. */
 export function packlineError(fn: () => unknown): PacklineError {

@@ -16,7 +16,7 @@ export const VERSION_CHECK = `refuse_version() {
 }
 case "$PACKLINE_TAG" in
   "") refuse_version "is empty" ;;
-  *[!${VERSION_CHARACTERS}]*) refuse_version "has characters a version cannot have (blanks, control characters or non-ASCII)" ;;
+  *[!${VERSION_CHARACTERS}]*) refuse_version "has characters a version cannot have (only letters, digits, '.', '-' and '+'; no blanks)" ;;
 esac
 v="\${PACKLINE_TAG#v}"
 case "$v" in *+*) refuse_version "has build metadata (+...), which an OCI image tag cannot hold" ;; esac
