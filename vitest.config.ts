@@ -1,10 +1,11 @@
 import { defineConfig } from "vitest/config";
 
-// The default suite: everything but the real-components e2e suite (vitest.e2e.config.ts, `npm run test:e2e`).
+// The default suite (`npm test`): everything but the real-component suites of the lab (test/e2e, test/lab: `npm run
+// test:e2e`, `test:engine`, `test:cluster`), which need root, namespaces and built components.
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "**/node_modules/**"],
+    exclude: ["test/e2e/**", "test/lab/**", "**/node_modules/**"],
     testTimeout: 30_000,
   },
 });
