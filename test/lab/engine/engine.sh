@@ -15,7 +15,7 @@
 # git server, npm registry) through their dagger0 gateway and nothing else. The socket is on the host filesystem, so
 # clients outside the namespaces (vitest, `dagger`) reach it.
 #
-# Images: engine.json mirrors docker.io, gcr.io and quay.io to the lab's "images" registry 10.123.0.1:5001 (plain
+# Images: engine.json mirrors docker.io, gcr.io, ghcr.io, quay.io and registry.k8s.io to the lab's "images" registry 10.123.0.1:5001 (plain
 # HTTP, and only that one: the lab's "apps" registry 10.123.0.1:5000 stays HTTPS-only for the engine on purpose, since
 # packline's own code must cope with a plain-HTTP target registry, issue 11), so image names in the code stay as they are.
 #
@@ -178,7 +178,9 @@ up() {
   "registries": {
     "docker.io": { "mirrors": ["$images_registry"] },
     "gcr.io": { "mirrors": ["$images_registry"] },
+    "ghcr.io": { "mirrors": ["$images_registry"] },
     "quay.io": { "mirrors": ["$images_registry"] },
+    "registry.k8s.io": { "mirrors": ["$images_registry"] },
     "$images_registry": { "http": true }
   }
 }
@@ -190,6 +192,10 @@ JSON
     unshare --mount --pid --fork --kill-child=SIGTERM --mount-proc --propagation private \
     "$here/engine.sh" _inner "$bindir" "$content" "$pool" >> "$dir/engine.log" 2>&1 < /dev/null &
   echo $! > "$dir/engine.pid"
+  # lab.sh down runs $STATE/down.d/*: the engine goes down with the lab even when a suite died before its teardown
+  mkdir -p "$lab_state/down.d"
+  printf '#!/bin/sh\nPACKLINE_LAB_STATE=%q exec bash %q down\n' "$lab_state" "$here/engine.sh" > "$lab_state/down.d/40-engine"
+  chmod 0755 "$lab_state/down.d/40-engine"
   local i
   for i in $(seq 1 120); do
     [ -S "$sock" ] && break
@@ -241,6 +247,7 @@ down() {
   done
   if [ -e "$envfile" ] && grep -q '^PACKLINE_ENGINE_MODE=external' "$envfile"; then rm -f "$envfile"; fi
   # overlay upper dirs, the engine's state and its log: nothing stays once the engine is down
+  rm -f "$lab_state/down.d/40-engine"
   if [ -d "$dir" ]; then
     [ -n "${PACKLINE_ENGINE_KEEP_LOG:-}" ] && [ -f "$dir/engine.log" ] && cp "$dir/engine.log" "$PACKLINE_ENGINE_KEEP_LOG"
     rm -rf "$dir"
