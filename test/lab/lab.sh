@@ -100,6 +100,7 @@ start_namespace() {
   pid="$(cut -d' ' -f1 "/proc/$unshare_pid/task/$unshare_pid/children")"
   [ -n "$pid" ] || die "could not find the lab's PID 1 (child of unshare $unshare_pid)"
   echo "$unshare_pid" > "$RUN_DIR/unshare.pid"
+  readlink /proc/self/ns/net > "$RUN_DIR/outside.netns" # the network lab.sh veth never puts a peer into
   echo "$pid" > "$LAB_PID_FILE"
   log "lab: started (PID 1 is host pid $pid; $LAB_ADDR on its lo)"
 }
@@ -509,9 +510,14 @@ cmd_veth() { # lab_if pid lab_cidr peer_cidr [peer_if]
   local lab_if="$1" pid="$2" lab_cidr="$3" peer_cidr="$4" peer_if="${5:-eth0}" lab
   lab="$(lab_pid)" || die "no lab is running"
   [ -e "/proc/$pid/ns/net" ] || die "veth: no process $pid"
-  # unshare, the lab's parent, stays in the host's network namespace: the veth's peer must go elsewhere
-  [ "$(readlink "/proc/$pid/ns/net")" != "$(readlink "/proc/$(cat "$RUN_DIR/unshare.pid")/ns/net")" ] ||
-    die "veth: pid $pid is in the host's network namespace; the lab never touches it"
+  # the peer must go into a namespace of its own: never the host's (the kernel's, which kthreadd keeps, nor the one
+  # lab.sh up ran in), nor the lab's
+  local target
+  target="$(readlink "/proc/$pid/ns/net")"
+  if [ "$target" = "$(readlink /proc/2/ns/net)" ] || [ "$target" = "$(cat "$RUN_DIR/outside.netns" 2>/dev/null)" ] ||
+    [ "$target" = "$(readlink "/proc/$lab/ns/net")" ]; then
+    die "veth: pid $pid is in the host's (or the lab's) network namespace; the lab never touches the host's network"
+  fi
   # made in the lab with its peer moved straight into the other namespace: it never exists in the host's
   nsenter -t "$lab" -n ip link del "$lab_if" 2>/dev/null || true
   nsenter -t "$lab" -n ip link add "$lab_if" type veth peer name "$peer_if" netns "$pid" || die "veth: ip link add failed"
