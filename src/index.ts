@@ -125,7 +125,7 @@ export class Packline {
     latest: boolean = false,
     /** A registry reached over plain HTTP or with an untrusted certificate, repeatable. */
     insecureRegistry: string[] = [],
-    /** Publish even if the version's tag already holds an image built from another revision. */
+    /** Publish even if the version's tag already holds an image from another revision or other build options. */
     allowOverwrite: boolean = false,
   ): Promise<string> {
     const { plan, result } = await runBuild(
@@ -199,7 +199,7 @@ export class Packline {
     latest: boolean = false,
     /** A registry reached over plain HTTP or with an untrusted certificate, repeatable. */
     insecureRegistry: string[] = [],
-    /** Publish even if the version's tag already holds an image built from another revision. */
+    /** Publish even if the version's tag already holds an image from another revision or other build options. */
     allowOverwrite: boolean = false,
   ): Promise<BuildResult> {
     const { plan, result } = await runBuild(
@@ -266,7 +266,7 @@ export class Packline {
     latest: boolean = false,
     /** A registry reached over plain HTTP or with an untrusted certificate, repeatable. */
     insecureRegistry: string[] = [],
-    /** Publish even if the version's tag already holds an image built from another revision. */
+    /** Publish even if the version's tag already holds an image from another revision or other build options. */
     allowOverwrite: boolean = false,
     /** The builder's CNB user as uid:gid; default: read from the builder image (CNB_USER_ID, CNB_GROUP_ID) by a first step. */
     buildUser?: string,

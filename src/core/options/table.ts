@@ -55,6 +55,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "context",
     kind: "directory",
+    placeholder: "dir",
     help: "Set automatically: the module's repository root, built when neither --source nor --repo is given.",
     commands: ["build"],
     only: "dagger",
@@ -203,7 +204,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "allowOverwrite",
     kind: "boolean",
-    help: "Publish even if the version's tag already holds an image built from another revision.",
+    help: "Publish even if the version's tag already holds an image from another revision or other build options.",
     commands: ALL,
     default: false,
   },
