@@ -26,7 +26,7 @@ if [ "$PACKLINE_INSECURE" = true ]; then flags="--insecure"; fi
 mkdir -p ${OUT.dir}
 ref="$PACKLINE_IMAGE:$PACKLINE_VERSION"
 # The first value of a JSON string field (crane prints configs on one line; the top-level fields come first).
-field() { grep -o ""$1":"[^"]*"" | head -n 1 | cut -d '"' -f 4; }
+field() { grep -o "\\"$1\\":\\"[^\\"]*\\"" | head -n 1 | cut -d '"' -f 4; }
 `;
 
 /** Looks up the version's tag: unpublished, published from this revision (nothing to do), or refused. */
@@ -86,7 +86,12 @@ if config=$(crane config $flags "$ref" 2>/dev/null); then
     exit ${EXIT.refused}
   fi
 fi
-created=$(crane config $flags "$PACKLINE_IMAGE@$staged" | field created)
+staged_config=$(crane config $flags "$PACKLINE_IMAGE@$staged")
+created=$(printf '%s' "$staged_config" | field created)
+if [ -z "$created" ]; then
+  echo "packline: the built image $PACKLINE_IMAGE@$staged has no creation time in its config." >&2
+  exit ${EXIT.noDigest}
+fi
 pushed=$(crane mutate $flags "$PACKLINE_IMAGE@$staged" --label "org.opencontainers.image.created=$created" ${labelArgs} --tag "$ref")
 final="\${pushed##*@}"
 case "$final" in sha256:*) ;; *) echo "packline: crane mutate printed no digest: $pushed" >&2; exit ${EXIT.transient} ;; esac

@@ -1,0 +1,173 @@
+/**
+ * The check and release scripts, run for real by /bin/sh (and busybox sh, what the crane image runs) against a fake
+ * `crane` that keeps a registry in files: what the scripts decide, in every case the README promises.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CRANE } from "../../../src/core/images.js";
+import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, EXIT, OUT, releaseScript } from "../../../src/core/plan/scripts.js";
+
+const SHELLS = ["/bin/sh", ...(existsSync("/bin/busybox") ? ["busybox-sh"] : [])];
+const LABELS = [
+  { key: "org.opencontainers.image.version", env: "PACKLINE_LABEL_0" },
+  { key: "org.opencontainers.image.revision", env: "PACKLINE_LABEL_1" },
+  { key: BUILD_INPUTS_LABEL, env: "PACKLINE_LABEL_2" },
+];
+
+/** A crane that answers from files: $REG/<ref with / and : as _>.{config,digest}. */
+const FAKE_CRANE = `#!/bin/sh
+set -eu
+key() { printf '%s' "$1" | tr '/:@' '___'; }
+[ "$1" = --insecure ] && shift
+cmd=$1; shift
+[ "\${1:-}" = --insecure ] && shift
+case $cmd in
+  config|digest)
+    f="$REG/$(key "$1").$cmd"
+    if [ ! -f "$f" ]; then echo "GET $1: MANIFEST_UNKNOWN: manifest unknown" >&2; exit 1; fi
+    [ -n "\${CRANE_FAIL:-}" ] && { echo "$CRANE_FAIL" >&2; exit 1; }
+    cat "$f" ;;
+  mutate)
+    src=$1; shift; labels=""; tag=""
+    while [ $# -gt 0 ]; do case $1 in --label) labels="$labels,\\"\${2%%=*}\\":\\"\${2#*=}\\""; shift 2 ;; --tag) tag=$2; shift 2 ;; *) shift ;; esac; done
+    digest="sha256:$(printf '%s' "$src$labels" | sha256sum | cut -c1-64)"
+    repo=\${src%@*}
+    printf '{"created":"1980-01-01T00:00:01Z","config":{"Labels":{%s}}}' "\${labels#,}" > "$REG/$(key "$repo@$digest").config"
+    printf '%s' "$digest" > "$REG/$(key "$repo@$digest").digest"
+    [ -n "\${RACE_DIGEST:-}" ] && digest_written=$RACE_DIGEST || digest_written=$digest
+    cp "$REG/$(key "$repo@$digest").config" "$REG/$(key "$tag").config"; printf '%s' "$digest_written" > "$REG/$(key "$tag").digest"
+    echo "$repo@$digest" ;;
+  tag)
+    img=$1; repo=\${img%@*}
+    cp "$REG/$(key "$img").config" "$REG/$(key "$repo:$2").config"; cp "$REG/$(key "$img").digest" "$REG/$(key "$repo:$2").digest" ;;
+esac
+`;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "scripts-test-"));
+  writeFileSync(join(dir, "crane"), FAKE_CRANE);
+  chmodSync(join(dir, "crane"), 0o755);
+  execFileSync("mkdir", ["-p", join(dir, "reg"), join(dir, "out")]);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const IMAGE = "r.example.com/acme/app";
+const key = (ref: string) => ref.replace(/[/:@]/g, "_");
+function put(ref: string, digest: string, labels: Record<string, string>): void {
+  const json = Object.entries(labels)
+    .map(([k, v]) => `"${k}":"${v}"`)
+    .join(",");
+  writeFileSync(join(dir, "reg", `${key(ref)}.config`), `{"created":"1980-01-01T00:00:01Z","config":{"Labels":{${json}}}}`);
+  writeFileSync(join(dir, "reg", `${key(ref)}.digest`), digest);
+}
+
+function run(shell: string, script: string, env: Record<string, string>) {
+  const text = script.split(OUT.dir).join(join(dir, "out")).split(CRANE.bin).join(join(dir, "crane"));
+  const [file, args] = shell === "busybox-sh" ? ["/bin/busybox", ["sh", "-c", text]] : [shell, ["-c", text]];
+  const result = spawnSync(file, args as string[], {
+    encoding: "utf8",
+    env: {
+      PATH: process.env.PATH,
+      REG: join(dir, "reg"),
+      PACKLINE_IMAGE: IMAGE,
+      PACKLINE_REGISTRY: "r.example.com",
+      PACKLINE_VERSION: "1.2.3",
+      PACKLINE_REVISION: "abc123",
+      PACKLINE_BUILD_INPUTS: "sha256:inputs",
+      PACKLINE_INSECURE: "false",
+      PACKLINE_ALLOW_OVERWRITE: "false",
+      ...env,
+    },
+  });
+  const out = (name: string) => (existsSync(join(dir, "out", name)) ? readFileSync(join(dir, "out", name), "utf8").trim() : undefined);
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, outcome: out("outcome"), digest: out("digest") };
+}
+
+describe.each(SHELLS)("the scripts under %s", (shell) => {
+  it("parse", () => {
+    for (const script of [CHECK_SCRIPT, releaseScript(LABELS)]) {
+      const [file, args] = shell === "busybox-sh" ? ["/bin/busybox", ["sh", "-n", "-c", script]] : [shell, ["-n", "-c", script]];
+      expect(spawnSync(file, args as string[]).status).toBe(0);
+    }
+  });
+
+  it("check: an absent version is unpublished", () => {
+    expect(run(shell, CHECK_SCRIPT, {})).toMatchObject({ code: 0, outcome: "unpublished" });
+  });
+
+  it("check: the same revision and options is published: nothing to build, the existing digest", () => {
+    put(`${IMAGE}:1.2.3`, "sha256:old", { "org.opencontainers.image.revision": "abc123", [BUILD_INPUTS_LABEL]: "sha256:inputs" });
+    expect(run(shell, CHECK_SCRIPT, {})).toMatchObject({ code: 0, outcome: "published", digest: "sha256:old" });
+  });
+
+  it("check: another revision, or other options, is refused with the tag, digest, revision and fix", () => {
+    put(`${IMAGE}:1.2.3`, "sha256:old", { "org.opencontainers.image.revision": "zzz999", [BUILD_INPUTS_LABEL]: "sha256:inputs" });
+    const refused = run(shell, CHECK_SCRIPT, {});
+    expect(refused.code).toBe(EXIT.refused);
+    expect(refused.stderr).toContain(
+      `packline: ${IMAGE}:1.2.3 is already published (sha256:old, revision zzz999) and this build is from revision abc123`,
+    );
+    expect(refused.stderr).toContain("--allow-overwrite");
+    put(`${IMAGE}:1.2.3`, "sha256:old", { "org.opencontainers.image.revision": "abc123", [BUILD_INPUTS_LABEL]: "sha256:other" });
+    expect(run(shell, CHECK_SCRIPT, {}).stderr).toContain("from this revision (abc123) but with other build options");
+    expect(run(shell, CHECK_SCRIPT, { PACKLINE_ALLOW_OVERWRITE: "true" })).toMatchObject({ code: 0, outcome: "unpublished" });
+  });
+
+  it("check: refused credentials are not retried (exit 3); other registry errors are (exit 1)", () => {
+    put(`${IMAGE}:1.2.3`, "sha256:old", {});
+    expect(run(shell, CHECK_SCRIPT, { CRANE_FAIL: "UNAUTHORIZED: authentication required" }).code).toBe(EXIT.credentials);
+    expect(run(shell, CHECK_SCRIPT, { CRANE_FAIL: "GET ...: 503 Service Unavailable" }).code).toBe(EXIT.transient);
+  });
+
+  const REPORT = `[image]\n  tags = ["${IMAGE}:packline-staging"]\n  digest = "sha256:${"1".repeat(64)}"\n`;
+  const releaseEnv = {
+    PACKLINE_BUILD_REPORT: REPORT,
+    PACKLINE_TAGS: "1.2.3 1.2 1 latest",
+    PACKLINE_SETTLE_SECONDS: "0",
+    PACKLINE_LABEL_0: "1.2.3",
+    PACKLINE_LABEL_1: "abc123",
+    PACKLINE_LABEL_2: "sha256:inputs",
+  };
+
+  it("release: labels the staged image, tags every tag, writes the final digest", () => {
+    put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
+    const result = run(shell, releaseScript(LABELS), releaseEnv);
+    expect(result.code).toBe(0);
+    expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    for (const tag of ["1.2.3", "1.2", "1", "latest"])
+      expect(readFileSync(join(dir, "reg", `${key(`${IMAGE}:${tag}`)}.digest`), "utf8")).toBe(result.digest);
+    const config = readFileSync(join(dir, "reg", `${key(`${IMAGE}:1.2.3`)}.config`), "utf8");
+    expect(config).toContain('"org.opencontainers.image.created":"1980-01-01T00:00:01Z"');
+    expect(config).toContain('"org.opencontainers.image.revision":"abc123"');
+  });
+
+  it("release: a version published meanwhile by another build is refused, nothing tagged", () => {
+    put(`${IMAGE}:1.2.3`, "sha256:other", { "org.opencontainers.image.revision": "zzz999" });
+    const result = run(shell, releaseScript(LABELS), releaseEnv);
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toContain("was published by another build (revision zzz999) while this one ran: nothing was tagged");
+    expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:latest`)}.digest`))).toBe(false);
+  });
+
+  it("release: a concurrent write that lands after this one's wins; this one fails and moves no other tag", () => {
+    put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
+    const result = run(shell, releaseScript(LABELS), { ...releaseEnv, RACE_DIGEST: "sha256:theirs" });
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toContain("another build published r.example.com/acme/app:1.2.3 at the same time (sha256:theirs)");
+    expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:1.2`)}.digest`))).toBe(false);
+  });
+
+  it("release: a staged image that cannot be read publishes nothing", () => {
+    const result = run(shell, releaseScript(LABELS), releaseEnv);
+    expect(result.code).toBe(EXIT.transient);
+    expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:1.2.3`)}.digest`))).toBe(false);
+  });
+
+  it("release: a report without a digest publishes nothing", () => {
+    expect(run(shell, releaseScript(LABELS), { ...releaseEnv, PACKLINE_BUILD_REPORT: "[image]\n" }).code).toBe(EXIT.noDigest);
+  });
+});
