@@ -537,6 +537,17 @@ cmd_route() { # cidr gateway
 
 cmd="${1:-}"
 [ -n "$cmd" ] && shift
+# up, down and docker-up of one lab take turns (two suites starting at once). flock -o keeps the lock in flock itself,
+# so the lab's processes started meanwhile do not inherit it.
+case "$cmd" in
+  up | down | docker-up)
+    if [ -z "${PACKLINE_LAB_LOCKED:-}" ]; then
+      require_root
+      mkdir -p "$CACHE/locks"
+      exec flock -o -w 1800 "$CACHE/locks/lab-$(printf '%s' "$STATE" | sha256sum | cut -c1-12).lock" \
+        env PACKLINE_LAB_LOCKED=1 bash "${BASH_SOURCE[0]}" "$cmd" "$@"
+    fi ;;
+esac
 case "$cmd" in
   up) cmd_up ;;
   down) cmd_down ;;

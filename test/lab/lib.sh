@@ -68,3 +68,11 @@ files_key() { # dir [find args...]
 }
 
 deb_version() { dpkg-query -W -f='${Version}' "$1"; }
+
+# Holds an exclusive lock on $CACHE/locks/NAME.lock until the calling script exits, so that two runs writing the same
+# files (lab.sh up and the cluster's cluster.sh at once, two CI jobs on one machine) take turns instead of mixing.
+cache_lock() { # name
+  mkdir -p "$CACHE/locks"
+  exec {_lock_fd}> "$CACHE/locks/$1.lock"
+  flock -w 1800 "$_lock_fd" || die "waited 30 minutes for $CACHE/locks/$1.lock"
+}

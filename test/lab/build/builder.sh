@@ -10,6 +10,7 @@
 # environment. Prints "<repository path>:<tag> <layout dir>".
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+cache_lock builder
 : "${crane_bin:?} ${pack_bin:?} ${lifecycle_dir:?} ${lifecycle_version:?} ${platform_apis:?} ${buildpack_apis:?}"
 
 run_image="$IMAGES_REGISTRY/e2e/run:busybox"

@@ -7,6 +7,7 @@
 # Prints the directory on stdout.
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+cache_lock deps
 
 lock="${1:-$REPO_ROOT/test/e2e/fixture-deps-app/packline-deps.lock}"
 out="$CACHE/deps"

@@ -19,6 +19,7 @@
 # Usage: images.sh CRANE_BIN. Prints one line per image on stdout: "<repository path>:<tag> <layout dir>".
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+cache_lock images
 
 crane_bin="${1:?usage: images.sh CRANE_BIN}"
 [ -x "$crane_bin" ] || die "crane binary $crane_bin is missing (build/tools.sh builds it)"

@@ -8,6 +8,7 @@
 # API lists); everything else goes to stderr.
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+cache_lock tools
 
 export CGO_ENABLED=0
 export GOFLAGS="-mod=readonly -buildvcs=false"
