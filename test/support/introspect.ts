@@ -16,78 +16,78 @@
  *   expect(build.arguments.source.defaultPath).toBe("/")
  *   expect(isRequired(build.arguments.repo)).toBe(true)
  */
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
-import { createRequire } from "node:module"
-import { tmpdir } from "node:os"
-import * as path from "node:path"
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 
-const localRequire = createRequire(import.meta.url)
-const sdkIndex = localRequire.resolve("@dagger.io/dagger") // <sdk>/dist/src/index.js
-const sdkSrc = path.dirname(sdkIndex)
+const localRequire = createRequire(import.meta.url);
+const sdkIndex = localRequire.resolve("@dagger.io/dagger"); // <sdk>/dist/src/index.js
+const sdkSrc = path.dirname(sdkIndex);
 
 /** Mirrors the SDK's TypeDef (dist/src/module/introspector/typedef.d.ts) as plain JSON. */
 export interface TypeDef {
-  kind: string // "STRING_KIND", "INTEGER_KIND", "FLOAT_KIND", "BOOLEAN_KIND", "VOID_KIND", "LIST_KIND", "OBJECT_KIND", ...
-  name?: string // objects, enums, interfaces, scalars
-  typeDef?: TypeDef // lists
+  kind: string; // "STRING_KIND", "INTEGER_KIND", "FLOAT_KIND", "BOOLEAN_KIND", "VOID_KIND", "LIST_KIND", "OBJECT_KIND", ...
+  name?: string; // objects, enums, interfaces, scalars
+  typeDef?: TypeDef; // lists
 }
 
 export interface IntrospectedArgument {
-  name: string
-  description: string
-  deprecated?: string
-  type?: TypeDef
-  isVariadic: boolean
-  isNullable: boolean
+  name: string;
+  description: string;
+  deprecated?: string;
+  type?: TypeDef;
+  isVariadic: boolean;
+  isNullable: boolean;
   /** As the SDK computes it: `?`, `| null`, variadic, or an unresolvable default. A resolved default leaves it false. */
-  isOptional: boolean
-  defaultValue?: unknown
-  defaultPath?: string
-  defaultAddress?: string
-  ignore?: string[]
+  isOptional: boolean;
+  defaultValue?: unknown;
+  defaultPath?: string;
+  defaultAddress?: string;
+  ignore?: string[];
 }
 
 export interface IntrospectedFunction {
-  name: string
-  description: string
-  deprecated?: string
-  alias?: string
+  name: string;
+  description: string;
+  deprecated?: string;
+  alias?: string;
   /** `@func({ cache })`, e.g. "never". Not in the SDK's JSON form; added here because publishing functions need it. */
-  cache?: string
-  arguments: Record<string, IntrospectedArgument>
-  returnType?: TypeDef
+  cache?: string;
+  arguments: Record<string, IntrospectedArgument>;
+  returnType?: TypeDef;
 }
 
 export interface IntrospectedProperty {
-  name: string
-  description: string
-  deprecated?: string
-  alias?: string
-  type?: TypeDef
+  name: string;
+  description: string;
+  deprecated?: string;
+  alias?: string;
+  type?: TypeDef;
   /** Decorated with `@func()`, i.e. readable from the CLI. */
-  isExposed: boolean
+  isExposed: boolean;
 }
 
 export interface IntrospectedObject {
-  name: string
-  description: string
-  deprecated?: string
-  constructor?: { arguments: Record<string, IntrospectedArgument> }
-  methods: Record<string, IntrospectedFunction>
-  properties: Record<string, IntrospectedProperty>
+  name: string;
+  description: string;
+  deprecated?: string;
+  constructor?: { arguments: Record<string, IntrospectedArgument> };
+  methods: Record<string, IntrospectedFunction>;
+  properties: Record<string, IntrospectedProperty>;
 }
 
 export interface IntrospectedModule {
   /** PascalCase module name, i.e. the main object's expected class name. */
-  name: string
+  name: string;
   /** Top-of-file JSDoc of the file holding the main object (the module description). */
-  description?: string
-  objects: Record<string, IntrospectedObject>
-  enums: Record<string, { name: string; description: string; values: Record<string, { name: string; value: string; description: string }> }>
-  interfaces: Record<string, unknown>
+  description?: string;
+  objects: Record<string, IntrospectedObject>;
+  enums: Record<string, { name: string; description: string; values: Record<string, { name: string; value: string; description: string }> }>;
+  interfaces: Record<string, unknown>;
 }
 
-type Scan = (files: string[], moduleName?: string, loadModule?: boolean) => Promise<unknown>
+type Scan = (files: string[], moduleName?: string, loadModule?: boolean) => Promise<unknown>;
 
 /**
  * Introspects the module in `srcDir` (relative to the current directory) the way the engine does, and returns the
@@ -98,58 +98,58 @@ type Scan = (files: string[], moduleName?: string, loadModule?: boolean) => Prom
  * without it every core type degrades to `any` and scan fails with a misleading error, so that is checked first.
  */
 export async function introspectModule(srcDir = "src", moduleName = "packline"): Promise<IntrospectedModule> {
-  const dir = path.resolve(srcDir)
+  const dir = path.resolve(srcDir);
   try {
-    createRequire(path.join(dir, "noop.js")).resolve("@dagger.io/dagger")
+    createRequire(path.join(dir, "noop.js")).resolve("@dagger.io/dagger");
   } catch {
-    throw new Error(`introspectModule: ${dir} cannot resolve @dagger.io/dagger (no node_modules above it)`)
+    throw new Error(`introspectModule: ${dir} cannot resolve @dagger.io/dagger (no node_modules above it)`);
   }
-  const { scan } = (await import(path.join(sdkSrc, "module/introspector/index.js"))) as { scan: Scan }
-  const tmp = mkdtempSync(path.join(tmpdir(), "packline-introspect-"))
+  const { scan } = (await import(path.join(sdkSrc, "module/introspector/index.js"))) as { scan: Scan };
+  const tmp = mkdtempSync(path.join(tmpdir(), "packline-introspect-"));
   try {
-    const clientGen = path.join(tmp, "client.gen.ts")
-    copyFileSync(path.join(sdkSrc, "api/client.gen.d.ts"), clientGen)
-    const mod = (await scan([...listSourceFiles(dir), clientGen], moduleName, false)) as LiveModule
-    const json = JSON.parse(JSON.stringify(mod)) as IntrospectedModule
+    const clientGen = path.join(tmp, "client.gen.ts");
+    copyFileSync(path.join(sdkSrc, "api/client.gen.d.ts"), clientGen);
+    const mod = (await scan([...listSourceFiles(dir), clientGen], moduleName, false)) as LiveModule;
+    const json = JSON.parse(JSON.stringify(mod)) as IntrospectedModule;
     // The SDK's toJSON drops `cache`; copy it from the live objects.
     for (const [objName, obj] of Object.entries(mod.objects)) {
       for (const [fnName, fn] of Object.entries(obj.methods ?? {})) {
-        if (fn.cache !== undefined) json.objects[objName].methods[fnName].cache = fn.cache
+        if (fn.cache !== undefined) json.objects[objName].methods[fnName].cache = fn.cache;
       }
     }
-    return json
+    return json;
   } finally {
-    rmSync(tmp, { recursive: true, force: true })
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 
 interface LiveModule {
-  objects: Record<string, { methods?: Record<string, { cache?: string }> }>
+  objects: Record<string, { methods?: Record<string, { cache?: string }> }>;
 }
 
 /** Whether `dagger call` requires the argument: no `?`/null, no default value, no defaultPath/defaultAddress. */
 export function isRequired(arg: IntrospectedArgument): boolean {
-  return !arg.isOptional && arg.defaultValue === undefined && !arg.defaultPath && !arg.defaultAddress
+  return !arg.isOptional && arg.defaultValue === undefined && !arg.defaultPath && !arg.defaultAddress;
 }
 
 /** A TypeDef as TypeScript-like text: "string", "number", "float", "boolean", "void", "Secret", "string[]". */
 export function typeName(t: TypeDef | undefined): string {
-  if (!t) return "<unresolved>"
+  if (!t) return "<unresolved>";
   switch (t.kind) {
     case "STRING_KIND":
-      return "string"
+      return "string";
     case "INTEGER_KIND":
-      return "number"
+      return "number";
     case "FLOAT_KIND":
-      return "float"
+      return "float";
     case "BOOLEAN_KIND":
-      return "boolean"
+      return "boolean";
     case "VOID_KIND":
-      return "void"
+      return "void";
     case "LIST_KIND":
-      return `${typeName(t.typeDef)}[]`
+      return `${typeName(t.typeDef)}[]`;
     default:
-      return t.name ?? t.kind
+      return t.name ?? t.kind;
   }
 }
 
@@ -158,11 +158,12 @@ export function typeName(t: TypeDef | undefined): string {
  * the same order (the order decides which class wins when several match), nothing excluded.
  */
 function listSourceFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .map((file) => {
-      const filepath = path.join(dir, file)
-      if (statSync(filepath).isDirectory()) return listSourceFiles(filepath)
-      return [".ts", ".mts"].includes(path.extname(filepath)) ? [filepath] : []
-    })
-    .reduce<string[]>((p, c) => [...c, ...p], [])
+  const out: string[] = [];
+  for (const file of readdirSync(dir)) {
+    const filepath = path.join(dir, file);
+    // The SDK's reduce puts each entry's files before the ones listed earlier: the same order, without its copies.
+    if (statSync(filepath).isDirectory()) out.unshift(...listSourceFiles(filepath));
+    else if ([".ts", ".mts"].includes(path.extname(filepath))) out.unshift(filepath);
+  }
+  return out;
 }
