@@ -124,7 +124,7 @@ service_ready() { # name: true when the service answers as it should
   case "$1" in
     registry-apps)
       [ "$(http_code "http://$APPS_REGISTRY/v2/")" = 401 ] &&
-        [ "$(http_code "http://$APPS_REGISTRY/v2/" -u "$REGISTRY_USER:$(cat "$STATE/registry-password")")" = 200 ] ;;
+        [ "$(http_code "http://$APPS_REGISTRY/v2/" --config <(printf 'user = "%s:%s"\n' "$REGISTRY_USER" "$(cat "$STATE/registry-password")"))" = 200 ] ;;
     registry-images) [ "$(http_code "http://$IMAGES_REGISTRY/v2/")" = 200 ] ;;
     git) [ "$(http_code "http://$LAB_ADDR:$GIT_PORT/healthz")" = 200 ] ;;
     files) [ "$(http_code "http://$LAB_ADDR:$FILES_PORT/healthz")" = 200 ] ;;
@@ -251,7 +251,8 @@ make_secrets() {
   umask 077
   if [ ! -s "$STATE/registry-password" ]; then
     random_secret > "$STATE/registry-password"
-    htpasswd -Bbn "$REGISTRY_USER" "$(cat "$STATE/registry-password")" > "$STATE/registry-apps.htpasswd"
+    # -i: the password comes on stdin, never in an argv another process could read
+    htpasswd -iBn "$REGISTRY_USER" < "$STATE/registry-password" > "$STATE/registry-apps.htpasswd"
   fi
   [ -s "$STATE/git-token" ] || random_secret > "$STATE/git-token"
   # a docker config.json with the apps registry's login: the docker CLI, pack and the lifecycle read it
