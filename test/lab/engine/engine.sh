@@ -67,7 +67,8 @@ started_pid() {
 }
 
 install_packages() {
-  local pkgs=(runc tini dnsmasq-base iptables nftables pigz git) missing=() p
+  # busybox-static: the shell of the SDK content's images (sdk-content.sh)
+  local pkgs=(runc tini dnsmasq-base iptables nftables pigz git busybox-static) missing=() p
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done

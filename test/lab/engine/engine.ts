@@ -223,10 +223,3 @@ export function tempCopy(src: string): string {
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
-
-/**
- * True in the engine suite (its vitest config sets PACKLINE_SUITE=engine). The default `npm test` config includes
- * test/**\/*.test.ts, so these files must stand aside there: `describe.skipIf(!IN_ENGINE_SUITE)`. Inside the suite
- * nothing skips: a missing engine fails the run (global-setup.ts).
- */
-export const IN_ENGINE_SUITE = process.env.PACKLINE_SUITE === "engine";

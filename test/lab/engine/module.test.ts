@@ -11,11 +11,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { APPS_REGISTRY, IN_ENGINE_SUITE, engine, moduleCopy, removeDir, runDagger, runPackline } from "./engine.js";
+import { APPS_REGISTRY, engine, moduleCopy, removeDir, runDagger, runPackline } from "./engine.js";
 
 const argoArgs = ["--repo", "https://example.invalid/acme/app", "--image", `${APPS_REGISTRY}/acme/app`];
 
-describe.skipIf(!IN_ENGINE_SUITE)("this repository as a Dagger module (dagger functions, dagger call)", () => {
+describe("this repository as a Dagger module (dagger functions, dagger call)", () => {
   let mod = "";
   const timings: string[] = [];
 

@@ -12,7 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readLab, registryPassword } from "../lab.js";
-import { APPS_REGISTRY, IMAGES_REGISTRY, IN_ENGINE_SUITE, engine, engineLog, moduleCopy, removeDir, run, runDagger, runPackline, tempCopy } from "./engine.js";
+import { APPS_REGISTRY, IMAGES_REGISTRY, engine, engineLog, moduleCopy, removeDir, run, runDagger, runPackline, tempCopy } from "./engine.js";
 
 const REFERENCE = /registry:5000\/app:1\.0\.0@(sha256:[0-9a-f]{64})/;
 
@@ -25,7 +25,7 @@ async function labCrane(args: readonly string[]) {
   });
 }
 
-describe.skipIf(!IN_ENGINE_SUITE)("packline on the real engine (draft)", () => {
+describe("packline on the real engine (draft)", () => {
   let mod = "";
   let fixture = "";
   let builder = "";

@@ -37,6 +37,9 @@ tsx_version=4.15.6       # toolchains/engine-dev/build/sdk.go TypescriptSDKTSXVe
 npm_registry_url=http://10.123.0.1:4873/
 
 [ "$(id -u)" = 0 ] || die "sdk-content.sh needs root (it builds in a private mount namespace)"
+# the images' shell: a static busybox runs without the libraries of any image (engine.sh up installs it)
+file -L /bin/busybox 2>/dev/null | grep -q "statically linked" || ldd /bin/busybox 2>&1 | grep -q "not a dynamic" ||
+  die "/bin/busybox is missing or not static: apt-get install busybox-static"
 # the vendored source beside the checkout is the default, as in .ci/run
 if [ -z "${PACKLINE_DAGGER_SOURCE:-}" ] && [ -d "$repo/../shared/vendor/dagger" ]; then
   export PACKLINE_DAGGER_SOURCE="$repo/../shared/vendor/dagger"
@@ -103,10 +106,11 @@ busybox_root() {
 # typescript's location into the introspector, and the runtime mounts the typescript library at
 # /src/node_modules/typescript, so upstream's /src is the one place the build may happen (probe-dagger-call §1).
 at_src() {
-  local dir=$1 cmd=$2
+  local dir=$1 cmd=$2 root rc=0
+  # the mount point of the private root: empty on the host side, removed afterwards
+  root=$(mktemp -d /tmp/packline-src-root.XXXXXX)
   unshare --mount --propagation private bash -euo pipefail -c '
-    dir=$1; cmd=$2
-    r=$(mktemp -d /tmp/packline-src-root.XXXXXX)
+    dir=$1; cmd=$2; r=$3
     mount -t tmpfs tmpfs "$r"
     for e in /*; do
       n=${e#/}
@@ -117,7 +121,9 @@ at_src() {
     done
     mkdir "$r/src"; mount --bind "$dir" "$r/src"
     exec chroot "$r" /bin/bash -euo pipefail -c "cd /src && $cmd"
-  ' at_src "$dir" "$cmd"
+  ' at_src "$dir" "$cmd" "$root" || rc=$?
+  rmdir "$root"
+  return "$rc"
 }
 
 # ------------------------------------------------------------------------------------------------ tools from npm

@@ -5,9 +5,9 @@
  */
 import { dag } from "@dagger.io/dagger";
 import { describe, expect, it } from "vitest";
-import { IMAGES_REGISTRY, IN_ENGINE_SUITE, LAB_ADDR, engine, engineLog, withEngine } from "./engine.js";
+import { IMAGES_REGISTRY, LAB_ADDR, engine, engineLog, withEngine } from "./engine.js";
 
-describe.skipIf(!IN_ENGINE_SUITE)("the lab's Dagger engine", () => {
+describe("the lab's Dagger engine", () => {
   it("runs a container from busybox (docker.io, mirrored to the lab's images registry)", async () => {
     const out = await withEngine(() =>
       dag.container().from("busybox").withExec(["sh", "-c", "echo hello from $(uname -s)"]).stdout(),

@@ -15,7 +15,6 @@ export default defineConfig({
   test: {
     include: ["test/lab/engine/**/*.test.ts"],
     globalSetup: [resolve(here, "global-setup.ts")],
-    env: { PACKLINE_SUITE: "engine" },
     pool: "forks",
     fileParallelism: false,
     maxWorkers: 1,
