@@ -151,6 +151,8 @@ export function exec(file: string, args: readonly string[], opts: ExecOptions = 
         resolve(result);
       }
     });
+    // a program that exits without reading its stdin must not crash the test process with EPIPE
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }
