@@ -26,9 +26,13 @@ export async function buildThroughEngine(plan: BuildPlan, inputs: CliBuildInputs
   const log = new LineTrackingStream(stderr);
   let own: unknown;
   let result: RunResult | undefined;
-  // The SDK rethrows a failed session from a callback it does not await: catch it, so the user sees one message.
+  // The SDK rethrows a failed session from a callback it does not await, a moment after the connection itself has
+  // failed with a TypeError on the missing connect parameters: wait for it, and prefer it (it holds the CLI's
+  // stderr), so the user sees one message that says what went wrong, and no unhandled rejection.
+  let sessionError: unknown;
+  let connectionError: unknown;
   const onRejection = (reason: unknown) => {
-    own ??= engineError(reason);
+    sessionError ??= reason;
   };
   process.on("unhandledRejection", onRejection);
   try {
@@ -46,10 +50,12 @@ export async function buildThroughEngine(plan: BuildPlan, inputs: CliBuildInputs
       { LogOutput: log },
     );
   } catch (error) {
-    own ??= engineError(error);
+    connectionError = error;
   } finally {
+    await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", onRejection);
   }
+  if (own === undefined && (sessionError !== undefined || connectionError !== undefined)) own = engineError(sessionError ?? connectionError);
   if (own !== undefined) {
     if (!log.atLineStart) stderr.write("\n");
     throw own instanceof PacklineError ? own : new PacklineError(firstLines(own));
