@@ -552,9 +552,10 @@ esac
 case "$cmd" in
   up) cmd_up ;;
   down) cmd_down ;;
-  status) cmd_status ;;
-  pid) lab_pid || die "no lab is running" ;;
+  status) require_root; cmd_status ;;
+  pid) require_root; lab_pid || die "no lab is running" ;;
   exec | enter)
+    require_root
     [ "${1:-}" = -- ] && shift
     [ "$#" -gt 0 ] || usage
     pid="$(lab_pid)" || die "no lab is running (test/lab/lab.sh up)"
