@@ -193,7 +193,8 @@ function stepByTemplate(plan: BuildPlan, template: string): ContainerStep {
 /** The late values a step's text needs as template inputs (Argo's own variables need none). */
 function templateLates(step: ContainerStep, plan: BuildPlan): Late[] {
   const texts: PlanText[] = [...step.command, ...step.args, ...step.env.map((e) => e.value)];
-  if (step.name === "build" && plan.source.kind === "git") texts.push(plan.source.ref, [{ late: "commit" }]);
+  // The build pod's clone reads the ref, the tag (its fallback when the ref parameter is empty) and the commit.
+  if (step.name === "build" && plan.source.kind === "git") texts.push(plan.source.ref, [{ late: "tag" }], [{ late: "commit" }]);
   const lates = new Set<Late>(texts.flatMap(latesOf));
   for (const late of lates) {
     if (late === "source-digest") throw new PacklineError("internal: a cluster build has no local source directory.");
