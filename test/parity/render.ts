@@ -1,0 +1,301 @@
+/**
+ * One set of options, rendered by both backends into comparable containers (check, build, release):
+ * - the Dagger backend runs the plan against the fake engine, and the containers are read from the queries the SDK
+ *   sent (test/backends/dagger/pipeline.ts);
+ * - the Argo backend renders the workflow, and each template's container is read from the YAML with every `{{...}}`
+ *   resolved as Argo would: a template input from the argument `main` passes it, `main`'s values from the resolve
+ *   step (its version check run with sh, as the cluster runs it; the commit and its time the Dagger run used), the
+ *   builder-user step (the builder's CNB user), Argo expressions (evaluated), `workflow.uid` and the creation time
+ *   (the Dagger run's run id and time). The build's files come from running the prepare container's script.
+ * What is compared is backend-neutral: image, argv, env, workdir, user, files, mounts (path, what, read-only).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dag } from "@dagger.io/dagger";
+import { expect } from "vitest";
+import { parse } from "yaml";
+import { exportArgo } from "../../src/backends/argo/export.js";
+import { VERSION_CHECK } from "../../src/backends/argo/version-script.js";
+import { runPlan } from "../../src/backends/dagger/runner.js";
+import type { RawInput } from "../../src/core/options/input.js";
+import { validateArgo, validateBuild } from "../../src/core/options/validate.js";
+import { type BuildPlan, type ContainerStep, planBuild } from "../../src/core/plan/planner.js";
+import { latesOf, literal } from "../../src/core/plan/text.js";
+import type { PlanText } from "../../src/core/plan/types.js";
+import { BUILDER_USER, type ContainerView, report, stepViews, world } from "../backends/dagger/pipeline.js";
+import { withFakeEngine } from "../support/fake-engine.js";
+
+export const COMMIT_TIME = "1712345678";
+export const STEPS = ["check", "build", "release"] as const;
+export type StepName = (typeof STEPS)[number];
+
+/** A container as both backends can state it. */
+export interface Rendered {
+  image: string;
+  user: string;
+  workdir: string;
+  argv: string[];
+  env: [string, string][];
+  files: Record<string, string>;
+  mounts: { path: string; kind: string; readOnly?: boolean }[];
+}
+
+/** The options of one build; `credentials` means a password on Dagger and the matching registry Secret in Argo. */
+export interface ParityOptions {
+  readonly build: RawInput & { tag: string; repo: string; image: string };
+  readonly credentials?: boolean;
+}
+
+export interface DaggerSide {
+  readonly steps: Record<StepName, Rendered>;
+  /** The values the run made: what Argo's own variables and the resolve step stand for. */
+  readonly runId: string;
+  readonly now?: string;
+  readonly commit: string;
+  /** The ref the engine cloned. */
+  readonly cloned: { url: string; ref: string; discardGitDir: unknown };
+}
+
+/** Runs the plan of `options` with the Dagger backend on a fresh fake engine. */
+export async function daggerSide(options: ParityOptions): Promise<DaggerSide> {
+  const raw = { ...options.build, ...(options.credentials ? { registryUsername: "me", registryPassword: true } : {}) };
+  const plan = planBuild(validateBuild("build", raw));
+  return withFakeEngine({ answers: world({ commitTime: COMMIT_TIME }) }, async (engine) => {
+    await runPlan(plan, { registryPassword: options.credentials ? dag.setSecret("pw", "not-a-real-password") : undefined });
+    const views = stepViews(engine);
+    const steps = Object.fromEntries(STEPS.map((s) => [s, fromDagger(views[s]!)])) as Record<StepName, Rendered>;
+    for (const s of STEPS) expect(views[s]!.services, `${s}: a registry reached by name needs no service`).toEqual([]);
+    const env = (name: string) => views.build!.env.find(([n]) => n === name)?.[1];
+    const [git, ref, tree] = (views.build!.sources["/workspace"] as { ref: { args: Record<string, unknown> }[] }).ref;
+    return {
+      steps,
+      runId: env("PACKLINE_RUN_ID")!,
+      now: plan.creationTime.kind === "now" ? env("SOURCE_DATE_EPOCH") : undefined,
+      commit: (engine.leaves("commit")[0]!.result as { data: string }).data,
+      cloned: { url: git!.args.url as string, ref: ref!.args.name as string, discardGitDir: tree!.args.discardGitDir },
+    };
+  });
+}
+
+function fromDagger(view: ContainerView): Rendered {
+  expect(view.expect, "the runner reads exit codes itself").toBe("ANY");
+  return {
+    image: view.image,
+    user: view.user,
+    workdir: view.workdir,
+    argv: view.argv,
+    env: view.env,
+    files: Object.fromEntries(view.files.map((f) => [f.path, f.contents])),
+    mounts: view.mounts
+      .map((m) => ({ path: m.path, kind: m.kind.startsWith("cache:") ? "cache" : m.kind, ...(m.readOnly ? { readOnly: true } : {}) }))
+      .sort((a, b) => a.path.localeCompare(b.path)),
+  };
+}
+
+type Obj = Record<string, unknown> & { name?: string };
+
+export interface ArgoSide {
+  readonly steps: Record<StepName, Rendered>;
+  /** Each template container's texts as written in the YAML, placeholders unresolved. */
+  readonly raw: Record<StepName, { argv: string[]; env: [string, string][] }>;
+  /** The cluster's plan (its version a parameter). */
+  readonly plan: BuildPlan;
+  /** What the clone init container fetches. */
+  readonly cloned: { url: string; ref: string };
+  /** Every value the prepare container carries. */
+  readonly prepareEnv: string[];
+}
+
+/** Renders the workflow of `options` and resolves its containers with the values of the Dagger run. */
+export function argoSide(options: ParityOptions, dagger: DaggerSide): ArgoSide {
+  // --cache-pvc keeps the cache in the cluster, as the cache volume does on Dagger; it changes no plan.
+  const raw = { ...options.build, cachePvc: "packline-cache", ...(options.credentials ? { registrySecret: "regcred" } : {}) };
+  const workflow = parse(exportArgo(raw).yaml) as { spec: { templates: Obj[]; arguments: { parameters: Obj[] } } };
+  const plan = planBuild(validateArgo(raw).build);
+  const templates = new Map(workflow.spec.templates.map((t) => [t.name!, t]));
+  const main = templates.get("main")! as Obj & { steps: Obj[][] };
+  const workflowArgs = Object.fromEntries(workflow.spec.arguments.parameters.map((p) => [p.name, String(p.value ?? "")]));
+  const resolve = resolveOutputs(options.build.tag, dagger);
+
+  /** A value inside `main`: its inputs are the workflow's arguments (the tag submitted as --tag says). */
+  const inMain = (text: string): string =>
+    substitute(text, (expr) => {
+      let m = /^inputs\.parameters\.(.+)$/.exec(expr);
+      if (m) return m[1] === "tag" ? options.build.tag : workflowArgs[m[1]!]!;
+      m = /^steps\.resolve\.outputs\.parameters\.(.+)$/.exec(expr);
+      if (m) return resolve[m[1]!]!;
+      m = /^steps\.builder-user\.outputs\.parameters\.(uid|gid)$/.exec(expr);
+      if (m) return m[1] === "uid" ? BUILDER_USER.uid : BUILDER_USER.gid;
+      if (expr === "steps.build.outputs.parameters.report") return report();
+      if (expr.startsWith("=")) return evaluate(expr.slice(1), resolve);
+      return global(expr, dagger);
+    });
+
+  const rendered = {} as Record<StepName, Rendered>;
+  const rawTexts = {} as ArgoSide["raw"];
+  let cloned = { url: "", ref: "" };
+  let prepareEnv: string[] = [];
+  for (const name of STEPS) {
+    const template = templates.get(name)! as Obj & { container: Obj; volumes?: Obj[]; initContainers?: Obj[] };
+    const call = main.steps.flat().find((s) => s.template === name)!;
+    const args = Object.fromEntries(((call.arguments as { parameters?: Obj[] })?.parameters ?? []).map((p) => [p.name, String(p.value)]));
+    const declared = ((template.inputs as { parameters?: Obj[] })?.parameters ?? []).map((p) => p.name);
+    expect(Object.keys(args).sort(), `${name}: main passes exactly the template's inputs`).toEqual([...declared].sort());
+    const inTemplate = (text: string): string =>
+      substitute(text, (expr) => {
+        const m = /^inputs\.parameters\.(.+)$/.exec(expr);
+        if (m) {
+          if (!(m[1]! in args)) throw new Error(`${name}: input ${m[1]} is not passed by main`);
+          return inMain(args[m[1]!]!);
+        }
+        return global(expr, dagger);
+      });
+    const c = template.container as { image: string; command: string[]; args: string[]; env?: Obj[]; workingDir: string; volumeMounts: Obj[] };
+    const env = (c.env ?? []).map((e) => {
+      expect(e.valueFrom, `${name}: env ${e.name} comes from the plan, not a Secret`).toBeUndefined();
+      return [e.name!, String(e.value)] as [string, string];
+    });
+    rawTexts[name] = { argv: [...c.command, ...c.args], env };
+    const init = template.initContainers ?? [];
+    const clone = init.find((i) => i.name === "clone") as { env: Obj[]; volumeMounts: Obj[] } | undefined;
+    const cloneVolume = clone?.volumeMounts[0]?.name;
+    const prepare = init.find((i) => i.name === "prepare") as { args: string[]; env: Obj[] } | undefined;
+    if (clone) {
+      const v = (n: string) => inTemplate(String(clone.env.find((e) => e.name === n)?.value ?? ""));
+      cloned = { url: v("PACKLINE_REPO"), ref: v("PACKLINE_REF") || v("PACKLINE_TAG") };
+    }
+    if (prepare) prepareEnv = prepare.env.map((e) => String(e.value));
+    rendered[name] = {
+      image: c.image,
+      user: userOf(template, inTemplate),
+      workdir: c.workingDir,
+      argv: rawTexts[name].argv.map(inTemplate),
+      env: env.map(([n, v]) => [n, inTemplate(v)]),
+      files: prepare ? runPrepare(prepare) : {},
+      mounts: c.volumeMounts
+        .filter((m) => m.name !== "packline-tmp")
+        .map((m) => {
+          const volume = (template.volumes ?? []).find((v) => v.name === m.name)!;
+          const secret = volume.secret as { items: { path: string }[] } | undefined;
+          const kind = secret
+            ? `secret:${secret.items.map((i) => i.path).join(",")}`
+            : volume.persistentVolumeClaim
+              ? "cache"
+              : m.name === cloneVolume
+                ? "source"
+                : "scratch";
+          return { path: m.mountPath as string, kind, ...(m.readOnly ? { readOnly: true } : {}) };
+        })
+        .sort((a, b) => a.path.localeCompare(b.path)),
+    };
+  }
+  return { steps: rendered, raw: rawTexts, plan, cloned, prepareEnv };
+}
+
+/** The user a template's container runs as: the pod's runAsUser:runAsGroup (from the spec patch, if there). */
+function userOf(template: Obj, inTemplate: (text: string) => string): string {
+  const security = template.securityContext as { runAsUser?: number; runAsGroup?: number } | undefined;
+  const patch =
+    typeof template.podSpecPatch === "string"
+      ? (JSON.parse(inTemplate(template.podSpecPatch)) as { securityContext?: { runAsUser?: number; runAsGroup?: number } }).securityContext
+      : undefined;
+  const uid = patch?.runAsUser ?? security?.runAsUser;
+  const gid = patch?.runAsGroup ?? security?.runAsGroup;
+  return `${uid}:${gid}`;
+}
+
+/** Argo's own variables, as the Dagger run made them. */
+function global(expr: string, dagger: DaggerSide): string {
+  if (expr === "workflow.uid") return dagger.runId;
+  if (expr === "workflow.creationTimestamp.s") {
+    if (dagger.now === undefined) throw new Error("the workflow's time is used where the Dagger run had none");
+    return dagger.now;
+  }
+  throw new Error(`unresolved Argo variable {{${expr}}}`);
+}
+
+/** Replaces every `{{...}}` by what `resolve` makes of its inside; `{{=...}}` (expressions) may hold no braces. */
+function substitute(text: string, resolve: (expr: string) => string): string {
+  return text.replace(/\{\{(=[^{}]*|[^{}=][^{}]*)\}\}/g, (_m, expr: string) => resolve(expr.trim()));
+}
+
+/** An Argo expression over the resolve step's outputs (the subset packline writes is JavaScript too). */
+function evaluate(expression: string, outputs: Record<string, string>): string {
+  const fn = new Function("steps", `"use strict"; return (${expression});`) as (steps: unknown) => unknown;
+  return String(fn({ resolve: { outputs: { parameters: outputs } } }));
+}
+
+/** The resolve step's outputs: its version check run by sh as in the cluster, the commit and time the run used. */
+function resolveOutputs(tag: string, dagger: DaggerSide): Record<string, string> {
+  const out = mkdtempSync(join(tmpdir(), "packline-parity-resolve-"));
+  try {
+    execFileSync("sh", ["-c", `set -eu\nout="$OUT"\n${VERSION_CHECK}`], {
+      env: { PATH: process.env.PATH, OUT: out, PACKLINE_TAG: tag },
+      stdio: "pipe",
+    });
+    const read = (name: string) => readFileSync(join(out, name), "utf8");
+    return {
+      version: read("version"),
+      major: read("major"),
+      minor: read("minor"),
+      shape: read("shape"),
+      commit: dagger.commit,
+      "commit-time": COMMIT_TIME,
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** Runs the prepare container's script with sh under a scratch root, and reads back the files it wrote. */
+function runPrepare(prepare: { args: string[]; env: Obj[] }): Record<string, string> {
+  const root = mkdtempSync(join(tmpdir(), "packline-parity-prepare-"));
+  try {
+    // The script quotes every path ('/platform/...'): run it with those paths under the scratch root.
+    const script = prepare.args[0]!.replace(/ '\//g, ` "$PACKLINE_ROOT"'/`);
+    const env = Object.fromEntries(prepare.env.map((e) => [e.name!, String(e.value)]));
+    execFileSync("sh", ["-c", script], { env: { PATH: process.env.PATH, PACKLINE_ROOT: root, ...env }, stdio: "pipe" });
+    const files: Record<string, string> = {};
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir)) {
+        const path = join(dir, entry);
+        if (statSync(path).isDirectory()) walk(path);
+        else files[path.slice(root.length)] = readFileSync(path, "utf8");
+      }
+    };
+    walk(root);
+    return files;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Where Argo writes `{{...}}` in a step's container, the cluster's plan has a late value, and nowhere else: each
+ * Argo text is the plan's text with exactly its late parts replaced, literal parts verbatim.
+ */
+export function expectPlaceholdersOnlyAtLateValues(argo: ArgoSide): void {
+  const steps = argo.plan.steps as Record<StepName, ContainerStep>;
+  for (const name of STEPS) {
+    const step = steps[name];
+    const texts: [string, PlanText, string][] = [
+      ...[...step.command, ...step.args].map((t, i) => [`${name} argv[${i}]`, t, argo.raw[name].argv[i]!] as [string, PlanText, string]),
+      ...step.env.map((e, i) => [`${name} env ${e.name}`, e.value, argo.raw[name].env[i]?.[1] ?? ""] as [string, PlanText, string]),
+    ];
+    expect(argo.raw[name].argv).toHaveLength(step.command.length + step.args.length);
+    expect(argo.raw[name].env.map(([n]) => n)).toEqual(step.env.map((e) => e.name));
+    for (const [where, planText, rendered] of texts) {
+      const pattern = planText.map((part) => (typeof part === "string" ? escapeRegExp(part) : "\\{\\{[^{}]+\\}\\}")).join("");
+      expect(rendered, where).toMatch(new RegExp(`^${pattern}$`, "s"));
+      expect((rendered.match(/\{\{/g) ?? []).length, where).toBe(latesOf(planText).length);
+      if (literal(planText) !== undefined) expect(rendered, where).toBe(literal(planText));
+    }
+  }
+  for (const value of argo.prepareEnv) expect(value).not.toMatch(/[{}$"']/);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
