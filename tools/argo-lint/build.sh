@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# Builds packline's Argo Workflows checker (test/argo-lint) into a cache and
-# prints the binary's path on standard output (build logs go to stderr).
+# Builds packline's Argo Workflows checker (tools/argo-lint, see README.md) into a cache and prints the binary's path
+# on standard output (build logs go to stderr).
 #
-#   bash test/argo-lint/build.sh            -> .../bin/argo-lint
+#   bash tools/argo-lint/build.sh            -> .../bin/argo-lint
 #
 # Binary: ${PACKLINE_TOOLS_CACHE:-$HOME/.cache/packline}/bin/argo-lint
-# The build is skipped when the binary is newer than the .go files, go.mod and go.sum,
-# or when it was built from the same content of those files (a recorded
-# sha256, so a fresh clone with new mtimes does not rebuild). Safe to run
-# concurrently: builds are serialised with flock and the binary is replaced
-# atomically. A cold build of the Argo/Kubernetes dependencies takes minutes on
-# 2 cores; with a warm Go build cache it takes seconds.
+# The build is skipped when the binary is newer than the .go files, go.mod and go.sum, or when it was built from the
+# same content of those files (a recorded sha256, so a fresh clone with new mtimes does not rebuild). Safe to run
+# concurrently: builds are serialised with flock and the binary is replaced atomically.
+# Time: a cold build (empty Go build cache) took 245 s on 2 busy cores, plus the module downloads from the Go module
+# proxy when the module cache is empty too; with a warm Go build cache about 15 s; with the binary cached, nothing.
 set -euo pipefail
 
 src_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -62,7 +61,7 @@ hash="$(sources_hash)"
 tmp="$(mktemp "$bin_dir/.argo-lint.XXXXXX")"
 trap 'rm -f "$tmp"' EXIT
 start=$SECONDS
-echo "argo-lint build.sh: building $bin with $("$go_cmd" version) (a cold build takes minutes)" >&2
+echo "argo-lint build.sh: building $bin with $("$go_cmd" version) (a cold build takes minutes; see tools/argo-lint/README.md)" >&2
 (
   cd "$src_dir"
   GOFLAGS=-mod=readonly CGO_ENABLED=0 "$go_cmd" build -trimpath -ldflags='-s -w' -o "$tmp" .

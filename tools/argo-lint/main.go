@@ -1,17 +1,19 @@
-// Command argo-lint checks Argo Workflows manifests with Argo's own code: the
-// strict decoding and the validation that `argo lint --offline --strict` runs.
+// Command argo-lint checks Argo Workflows manifests with Argo's own code (Argo Workflows v4.0.5, from the Go module
+// proxy): the strict decoding and the validation that `argo lint --offline --strict` runs, and a few more things
+// packline's tests need from Argo's controller. See README.md.
 //
-// Usage: argo-lint FILE... ("-" reads standard input)
+//	argo-lint FILE...                               lint ("-" reads standard input)
+//	argo-lint resolve FILE TEMPLATE [KEY=VALUE...]  a template after the controller's substitution (resolve.go)
+//	argo-lint pods FILE [KEY=VALUE...]              the pod of every container template, with its Pod Security verdict (pod.go)
+//	argo-lint pod-security < pods.json              Pod Security Standards verdicts on PodSpecs (podsecurity.go)
+//	argo-lint eval < requests.json                  expressions evaluated as the controller does (eval.go)
 //
-//	argo-lint resolve FILE TEMPLATE [KEY=VALUE...]  (see resolve.go)
-//
-// Every YAML document of every file is decoded strictly (unknown or duplicate
-// fields are errors) by github.com/argoproj/argo-workflows/v4/workflow/common
-// ParseObjects, then validated by workflow/validate (ValidateWorkflow,
-// ValidateWorkflowTemplate, ValidateClusterWorkflowTemplate,
-// ValidateCronWorkflow) with ValidateOpts{Lint: true}. WorkflowTemplates and
-// ClusterWorkflowTemplates found in any of the given files can be referenced
-// (workflowTemplateRef, templateRef) by the others.
+// Lint: every YAML document of every file is decoded strictly (unknown or duplicate fields are errors) by
+// github.com/argoproj/argo-workflows/v4/workflow/common ParseObjects, then validated by workflow/validate
+// (ValidateWorkflow, ValidateWorkflowTemplate, ValidateClusterWorkflowTemplate, ValidateCronWorkflow) with
+// ValidateOpts{Lint: true}. WorkflowTemplates and ClusterWorkflowTemplates found in any of the given files can be
+// referenced (workflowTemplateRef, templateRef) by the others. Argo's validation does not look inside expressions;
+// this tool also parses each one with the expr-lang parser Argo evaluates them with (checkExpressionSyntax).
 //
 // Output, one line per document, on standard output:
 //
@@ -171,10 +173,23 @@ func usage() {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "resolve" {
-		os.Exit(runResolve(os.Args[2:]))
+	if len(os.Args) > 1 {
+		commands := map[string]func([]string) int{
+			"resolve":      runResolve,
+			"pods":         runPods,
+			"pod-security": runPodSecurity,
+			"eval":         runEval,
+		}
+		if command, ok := commands[os.Args[1]]; ok {
+			os.Exit(command(os.Args[2:]))
+		}
 	}
 	os.Exit(run(os.Args[1:]))
+}
+
+// quietContext carries a logger that prints only errors (Argo's code requires a logger in its context).
+func quietContext() context.Context {
+	return logging.WithLogger(context.Background(), logging.NewSlogLoggerCustom(logging.Error, logging.Text, os.Stderr))
 }
 
 func run(args []string) int {
@@ -194,8 +209,7 @@ func run(args []string) int {
 		}
 	}
 
-	logger := logging.NewSlogLoggerCustom(logging.Error, logging.Text, os.Stderr)
-	ctx := logging.WithLogger(context.Background(), logger)
+	ctx := quietContext()
 
 	var docs []*document
 	stdinRead := false
@@ -309,19 +323,39 @@ func validateObject(ctx context.Context, store *templateStore, obj any) error {
 // controller does (fasttemplate, "{{" to the next "}}", over the JSON of the
 // spec), undoes the JSON escapes the same way, and parses EXPR with the
 // expr-lang parser that Argo itself uses. Syntax only: names are not checked.
+//
+// The bare expressions of a template (retryStrategy.expression, an output
+// parameter's valueFrom.expression), which the controller compiles with the same
+// expr-lang when it evaluates them, are parsed the same way.
 func checkExpressionSyntax(obj any) error {
-	var spec any
+	var spec *wfv1.WorkflowSpec
 	switch v := obj.(type) {
 	case *wfv1.Workflow:
-		spec = v.Spec
+		spec = &v.Spec
 	case *wfv1.WorkflowTemplate:
-		spec = v.Spec
+		spec = &v.Spec
 	case *wfv1.ClusterWorkflowTemplate:
-		spec = v.Spec
+		spec = &v.Spec
 	case *wfv1.CronWorkflow:
-		spec = v.Spec
+		spec = &v.Spec.WorkflowSpec
 	default:
 		return nil
+	}
+	for _, t := range spec.Templates {
+		var bare []string
+		if t.RetryStrategy != nil && t.RetryStrategy.Expression != "" {
+			bare = append(bare, t.RetryStrategy.Expression)
+		}
+		for _, p := range t.Outputs.Parameters {
+			if p.ValueFrom != nil && p.ValueFrom.Expression != "" {
+				bare = append(bare, p.ValueFrom.Expression)
+			}
+		}
+		for _, expression := range bare {
+			if _, err := parser.Parse(expression); err != nil {
+				return fmt.Errorf("template %s: invalid expression %q: %s (expression syntax check by packline's argo-lint; argo lint itself does not parse expressions)", t.Name, expression, oneLine(err.Error()))
+			}
+		}
 	}
 	text, err := json.Marshal(spec)
 	if err != nil {
