@@ -263,21 +263,23 @@ cmd_up() {
   configure "$bin"
   make_cgroups
   start_namespaces
+  # From here on, lab.sh down stops the cluster first (its down.d hooks), should the lab go down while it runs or
+  # after a failed up.
+  mkdir -p "$STATE/down.d"
+  printf '#!/bin/sh\nPACKLINE_LAB_STATE=%q exec bash %q down\n' "$STATE" "$CLUSTER_DIR/cluster.sh" > "$STATE/down.d/50-cluster"
+  chmod +x "$STATE/down.d/50-cluster"
   connect
   log "cluster: namespaces and network ready ($((SECONDS - t0)) s)"
   in_node bash "$CLUSTER_DIR/node.sh" start "$CS" "$bin" "$NODE_IP" || die "the node did not start (logs in $CS/logs)"
   log "cluster: node Ready ($((SECONDS - t0)) s)"
-  install_argo "$bin"
+  # The provisioner first: its pod starts while the API server takes Argo's large CRDs.
   install_storage "$bin"
+  install_argo "$bin"
   in_node kubectl -n argo rollout status deployment/workflow-controller --timeout=120s > /dev/null ||
     { in_node kubectl -n argo get pods -o wide >&2; die "the Argo workflow controller did not become available"; }
   in_node kubectl -n local-path-storage rollout status deployment/local-path-provisioner --timeout=120s > /dev/null ||
     { in_node kubectl -n local-path-storage get pods -o wide >&2; die "the local-path provisioner did not become available"; }
   describe "$bin"
-  # lab.sh down stops the cluster first (its hooks), should the lab go down while the cluster runs.
-  mkdir -p "$STATE/down.d"
-  printf '#!/bin/sh\nPACKLINE_LAB_STATE=%q exec bash %q down\n' "$STATE" "$CLUSTER_DIR/cluster.sh" > "$STATE/down.d/50-cluster"
-  chmod +x "$STATE/down.d/50-cluster"
   log "cluster: up in $((SECONDS - t0)) s: Kubernetes $K8S_VERSION, Argo $ARGO_VERSION (kubeconfig $CS/pki/admin.kubeconfig)"
   cat "$CS/cluster.json"
 }

@@ -103,7 +103,10 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
   const shown = [file.split("/").pop(), ...args].join(" ");
   const timeoutMs = opts.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: { ...process.env, ...opts.env },
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -111,8 +114,8 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
       timedOut = true;
       child.kill("SIGKILL");
     }, timeoutMs);
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.stdout?.on("data", (d: Buffer) => out.push(d));
+    child.stderr?.on("data", (d: Buffer) => err.push(d));
     child.on("error", (e) => {
       clearTimeout(timer);
       reject(new Error(`${shown}: ${e.message}`));
@@ -124,7 +127,11 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
       else if (result.exitCode !== 0 && !opts.allowFailure) reject(new CommandError(shown, result));
       else resolve(result);
     });
-    child.stdin.end(opts.input ?? "");
+    if (child.stdin) {
+      // a command may exit without reading all of its input (it failed early): that is its result, not an error here
+      child.stdin.on("error", () => {});
+      child.stdin.end(opts.input);
+    }
   });
 }
 
@@ -140,8 +147,66 @@ export function argo(args: readonly string[], opts: RunOptions = {}): Promise<Ru
   return run(join(info.bin, "argo"), ["--kubeconfig", info.kubeconfig, ...args], opts);
 }
 
+// ------------------------------------------------------------------------------------------------------ objects
+
+/** The parts of Kubernetes objects these helpers read. */
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly ownerReferences?: readonly { readonly kind: string; readonly name: string }[];
+  readonly deletionTimestamp?: string;
+}
+
+export interface KubeObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata: ObjectMeta;
+}
+
+export interface KubeList<T> {
+  readonly items: readonly T[];
+}
+
+export interface Parameter {
+  readonly name: string;
+  readonly value?: string;
+}
+
+/** A node of `Workflow.status.nodes`. */
+export interface WorkflowNodeStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly displayName: string;
+  readonly type: string;
+  readonly templateName?: string;
+  readonly templateRef?: { readonly name: string; readonly template: string };
+  readonly phase: string;
+  readonly message?: string;
+  readonly outputs?: { readonly parameters?: readonly Parameter[]; readonly exitCode?: string };
+}
+
+/** An Argo Workflow as read back from the API server. */
+export interface Workflow extends KubeObject {
+  readonly spec?: Readonly<Record<string, unknown>>;
+  readonly status?: {
+    readonly phase?: Phase;
+    readonly message?: string;
+    readonly startedAt?: string;
+    readonly finishedAt?: string;
+    readonly outputs?: { readonly parameters?: readonly Parameter[] };
+    readonly nodes?: Readonly<Record<string, WorkflowNodeStatus>>;
+  };
+}
+
+export interface PersistentVolumeClaim extends KubeObject {
+  readonly spec?: { readonly storageClassName?: string; readonly volumeName?: string };
+  readonly status?: { readonly phase?: string };
+}
+
 /** `kubectl get ... -o json`, parsed. */
-export async function getJson<T = any>(args: readonly string[], opts: RunOptions = {}): Promise<T> {
+export async function getJson<T = KubeObject>(args: readonly string[], opts: RunOptions = {}): Promise<T> {
   const r = await kubectl(["get", ...args, "-o", "json"], opts);
   return JSON.parse(r.stdout) as T;
 }
@@ -232,7 +297,11 @@ export async function createNamespace(name: string, opts: NamespaceOptions = {})
   ];
   if (sa !== "default") objects.push({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace: name } });
   await apply(objects);
-  await waitFor(`service account ${name}/${sa}`, async () => ((await kubectl(["-n", name, "get", "serviceaccount", sa], { allowFailure: true })).exitCode === 0 ? true : undefined), 30_000);
+  await waitFor(
+    `service account ${name}/${sa}`,
+    async () => ((await kubectl(["-n", name, "get", "serviceaccount", sa], { allowFailure: true })).exitCode === 0 ? true : undefined),
+    30_000,
+  );
   return name;
 }
 
@@ -265,7 +334,14 @@ export async function createGitSecret(namespace: string, name: string, password:
 
 /** Labels an existing namespace to enforce the restricted Pod Security Standard. */
 export async function enforceRestricted(namespace: string): Promise<void> {
-  await kubectl(["label", "namespace", namespace, "--overwrite", "pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/enforce-version=latest"]);
+  await kubectl([
+    "label",
+    "namespace",
+    namespace,
+    "--overwrite",
+    "pod-security.kubernetes.io/enforce=restricted",
+    "pod-security.kubernetes.io/enforce-version=latest",
+  ]);
 }
 
 // ------------------------------------------------------------------------------------------------------ workflows
@@ -298,7 +374,7 @@ export interface WorkflowResult {
   /** Seconds from creation to the end, as the controller recorded them. */
   readonly durationSeconds?: number;
   /** The Workflow object as the API server returned it at the end. */
-  readonly workflow: any;
+  readonly workflow: Workflow;
 }
 
 export interface SubmitOptions {
@@ -338,7 +414,10 @@ export async function submit(opts: SubmitOptions): Promise<WorkflowResult> {
   if (opts.argoWait) args.push("--wait");
   const r = await argo(args, { input, timeoutMs: timeoutMs + 30_000, allowFailure: opts.argoWait });
   // `-o name` prints the name first; with --wait argo then waits and exits non-zero when the workflow fails.
-  const name = r.stdout.split("\n").map((l) => l.trim()).find((l) => /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(l));
+  const name = r.stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(l));
   if (!name) throw new CommandError(`argo ${args.join(" ")}`, r);
   return waitForWorkflow(opts.namespace, name, timeoutMs);
 }
@@ -355,14 +434,14 @@ export async function waitForWorkflow(namespace: string, name: string, timeoutMs
   const wf = await waitFor(
     `workflow ${namespace}/${name} to finish`,
     async () => {
-      const w = await getJson(["-n", namespace, "workflow", name]);
-      return FINISHED.includes(w.status?.phase) ? w : undefined;
+      const w = await getJson<Workflow>(["-n", namespace, "workflow", name]);
+      return FINISHED.includes(w.status?.phase ?? "") ? w : undefined;
     },
     timeoutMs,
     1000,
   ).catch(async (e: Error) => {
     // Say where it was stuck: the nodes and the controller's view.
-    const w = await getJson(["-n", namespace, "workflow", name]).catch(() => undefined);
+    const w = await getJson<Workflow>(["-n", namespace, "workflow", name]).catch(() => undefined);
     throw new Error(`${e.message}\n${w ? describeWorkflow(summarize(w, "")) : "(workflow not found)"}`);
   });
   const logs = await argo(["logs", "-n", namespace, name, "--no-color"], { allowFailure: true, timeoutMs: 60_000 });
@@ -370,10 +449,10 @@ export async function waitForWorkflow(namespace: string, name: string, timeoutMs
 }
 
 /** The plain-data view of a Workflow object. */
-export function summarize(wf: any, logs: string): WorkflowResult {
-  const params = (list: any[] | undefined) =>
-    Object.fromEntries((list ?? []).filter((p) => p.value !== undefined).map((p) => [p.name as string, String(p.value)]));
-  const nodes: NodeSummary[] = Object.values<any>(wf.status?.nodes ?? {}).map((n) => ({
+export function summarize(wf: Workflow, logs: string): WorkflowResult {
+  const params = (list: readonly Parameter[] | undefined) =>
+    Object.fromEntries((list ?? []).filter((p) => p.value !== undefined).map((p) => [p.name, String(p.value)]));
+  const nodes: NodeSummary[] = Object.values(wf.status?.nodes ?? {}).map((n) => ({
     id: n.id,
     name: n.name,
     displayName: n.displayName,
@@ -387,9 +466,9 @@ export function summarize(wf: any, logs: string): WorkflowResult {
   const started = wf.status?.startedAt ? Date.parse(wf.status.startedAt) : undefined;
   const finished = wf.status?.finishedAt ? Date.parse(wf.status.finishedAt) : undefined;
   return {
-    namespace: wf.metadata.namespace,
+    namespace: wf.metadata.namespace ?? "",
     name: wf.metadata.name,
-    phase: wf.status?.phase,
+    phase: wf.status?.phase ?? "Pending",
     message: wf.status?.message,
     outputs: params(wf.status?.outputs?.parameters),
     nodes,
@@ -430,14 +509,14 @@ export interface ClaimSummary {
 
 /** The PersistentVolumeClaims of a namespace. */
 export async function claims(namespace: string): Promise<ClaimSummary[]> {
-  const list = await getJson(["-n", namespace, "persistentvolumeclaims"]);
-  return (list.items as any[]).map((c) => ({
+  const list = await getJson<KubeList<PersistentVolumeClaim>>(["-n", namespace, "persistentvolumeclaims"]);
+  return list.items.map((c) => ({
     name: c.metadata.name,
-    phase: c.status?.phase,
+    phase: c.status?.phase ?? "",
     storageClass: c.spec?.storageClassName,
     volumeName: c.spec?.volumeName,
     labels: c.metadata.labels ?? {},
-    owners: (c.metadata.ownerReferences ?? []).map((o: any) => `${o.kind}/${o.name}`),
+    owners: (c.metadata.ownerReferences ?? []).map((o) => `${o.kind}/${o.name}`),
     deleting: Boolean(c.metadata.deletionTimestamp),
   }));
 }
@@ -453,7 +532,7 @@ export async function createClaim(namespace: string, name: string, size = "1Gi",
   // The default class binds on first use (WaitForFirstConsumer): a claim is Pending until a pod mounts it.
   if (waitBound) {
     await waitFor(`claim ${namespace}/${name} Bound`, async () =>
-      (await getJson(["-n", namespace, "pvc", name])).status?.phase === "Bound" ? true : undefined,
+      (await getJson<PersistentVolumeClaim>(["-n", namespace, "pvc", name])).status?.phase === "Bound" ? true : undefined,
     );
   }
 }
@@ -482,7 +561,12 @@ export async function registryTags(registry: string, repository: string, auth?: 
 }
 
 /** The digest a lab registry gives for `repository:tag` (its Docker-Content-Digest), or undefined when absent. */
-export async function registryDigest(registry: string, repository: string, tag: string, auth?: { username: string; password: string }): Promise<string | undefined> {
+export async function registryDigest(
+  registry: string,
+  repository: string,
+  tag: string,
+  auth?: { username: string; password: string },
+): Promise<string | undefined> {
   const user = auth ? ["-u", `${auth.username}:${auth.password}`] : [];
   const accept = [
     "application/vnd.oci.image.index.v1+json",

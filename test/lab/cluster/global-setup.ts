@@ -11,6 +11,14 @@ export default async function setup(): Promise<void> {
   if (ready.exitCode !== 0) {
     throw new Error(`the cluster in ${info.stateDir} does not answer (${ready.stderr.trim()}): see test/lab/cluster/cluster.sh status`);
   }
-  const controller = await kubectl(["-n", info.argoNamespace, "get", "deployment", "workflow-controller", "-o", "jsonpath={.status.availableReplicas}"]);
+  const controller = await kubectl([
+    "-n",
+    info.argoNamespace,
+    "get",
+    "deployment",
+    "workflow-controller",
+    "-o",
+    "jsonpath={.status.availableReplicas}",
+  ]);
   if (controller.stdout.trim() !== "1") throw new Error("the Argo workflow controller is not available: see test/lab/cluster/cluster.sh status");
 }

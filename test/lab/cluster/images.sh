@@ -72,6 +72,8 @@ if [ ! -f "$out/.complete" ]; then
     "{\"Env\": [$path], \"Cmd\": [\"local-path-provisioner\"]}"
   rm -f "$out"/*.tar
   touch "$out/.complete"
+  # Layouts of earlier inputs are never used again: keep the cache to the current one.
+  for old in "$CACHE/cluster/images"/*; do [ "$old" = "$out" ] || rm -rf "$old"; done
 fi
 
 # Push what the registry lacks (a lab's registry starts empty; a cluster restarted in the same lab finds them there).

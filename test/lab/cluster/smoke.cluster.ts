@@ -5,6 +5,7 @@
  * admission (built into the API server) refuses a root pod in a namespace that enforces `restricted`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readLab } from "../lab.js";
 import {
   apply,
   argo,
@@ -13,14 +14,15 @@ import {
   createNamespace,
   deleteNamespace,
   describeWorkflow,
+  getJson,
+  type KubeList,
+  type KubeObject,
   kubectl,
   node,
   submit,
   uniqueName,
   waitFor,
 } from "./cluster.js";
-
-import { readLab } from "../lab.js";
 
 /** The lab's busybox and git images, by their upstream names: the node's containerd mirrors them from the lab. */
 const BUSYBOX = "docker.io/library/busybox:latest";
@@ -35,9 +37,7 @@ function smokeTemplate(name: string): object {
     spec: {
       entrypoint: "main",
       arguments: { parameters: [{ name: "who", value: "world" }] },
-      volumeClaimTemplates: [
-        { metadata: { name: "work" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "64Mi" } } } },
-      ],
+      volumeClaimTemplates: [{ metadata: { name: "work" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "64Mi" } } } }],
       templates: [
         {
           name: "main",
@@ -87,9 +87,19 @@ describe("the lab's Kubernetes and Argo", () => {
     const info = clusterInfo();
     const version = JSON.parse((await kubectl(["version", "-o", "json"])).stdout);
     expect(version.serverVersion.gitVersion).toBe(info.kubernetesVersion);
-    const nodes = JSON.parse((await kubectl(["get", "nodes", "-o", "json"])).stdout).items;
-    expect(nodes.map((n: any) => n.status.nodeInfo.kubeletVersion)).toEqual([info.kubernetesVersion]);
-    const image = (await kubectl(["-n", info.argoNamespace, "get", "deployment", "workflow-controller", "-o", "jsonpath={.spec.template.spec.containers[0].image}"])).stdout;
+    const nodes = await getJson<KubeList<KubeObject & { status: { nodeInfo: { kubeletVersion: string } } }>>(["nodes"]);
+    expect(nodes.items.map((n) => n.status.nodeInfo.kubeletVersion)).toEqual([info.kubernetesVersion]);
+    const image = (
+      await kubectl([
+        "-n",
+        info.argoNamespace,
+        "get",
+        "deployment",
+        "workflow-controller",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+      ])
+    ).stdout;
     expect(image).toBe(`quay.io/argoproj/workflow-controller:${info.argoVersion}`);
     const cli = (await argo(["version", "--short"])).stdout;
     expect(cli).toContain(info.argoVersion);
@@ -103,38 +113,58 @@ describe("the lab's Kubernetes and Argo", () => {
     expect(node(r, "read").outputs.both).toBe("hello lab|hello lab");
     expect(r.outputs).toEqual({ greeting: "hello lab", both: "hello lab|hello lab" });
     // the volumeClaimTemplate's claim was provisioned by the default class, and Argo deletes it after a success
-    await waitFor("the workflow's claim to be deleted", async () => {
-      const left = (await claims(ns)).filter((c) => c.owners.includes(`Workflow/${r.name}`) && !c.deleting);
-      return left.length === 0 ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      "the workflow's claim to be deleted",
+      async () => {
+        const left = (await claims(ns)).filter((c) => c.owners.includes(`Workflow/${r.name}`) && !c.deleting);
+        return left.length === 0 ? true : undefined;
+      },
+      60_000,
+    );
   });
 
   it("binds a claim through the default StorageClass", async () => {
     const info = clusterInfo();
-    const classes = JSON.parse((await kubectl(["get", "storageclass", "-o", "json"])).stdout).items;
-    const defaults = classes.filter((c: any) => c.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
-    expect(defaults.map((c: any) => c.metadata.name)).toEqual([info.storageClass]);
+    const classes = await getJson<KubeList<KubeObject>>(["storageclass"]);
+    const defaults = classes.items.filter((c) => c.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
+    expect(defaults.map((c) => c.metadata.name)).toEqual([info.storageClass]);
     await apply(
       [
-        { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "16Mi" } } } },
+        {
+          apiVersion: "v1",
+          kind: "PersistentVolumeClaim",
+          metadata: { name: "data" },
+          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "16Mi" } } },
+        },
         {
           apiVersion: "v1",
           kind: "Pod",
           metadata: { name: "use-data" },
           spec: {
             restartPolicy: "Never",
-            containers: [{ name: "c", image: BUSYBOX, command: ["sh", "-c", "echo kept > /data/f && cat /data/f"], volumeMounts: [{ name: "d", mountPath: "/data" }] }],
+            containers: [
+              {
+                name: "c",
+                image: BUSYBOX,
+                command: ["sh", "-c", "echo kept > /data/f && cat /data/f"],
+                volumeMounts: [{ name: "d", mountPath: "/data" }],
+              },
+            ],
             volumes: [{ name: "d", persistentVolumeClaim: { claimName: "data" } }],
           },
         },
       ],
       ns,
     );
-    await waitFor("pod use-data to succeed", async () => {
-      const phase = (await kubectl(["-n", ns, "get", "pod", "use-data", "-o", "jsonpath={.status.phase}"])).stdout;
-      if (phase === "Failed") throw new Error("pod use-data failed");
-      return phase === "Succeeded" ? true : undefined;
-    }, 120_000);
+    await waitFor(
+      "pod use-data to succeed",
+      async () => {
+        const phase = (await kubectl(["-n", ns, "get", "pod", "use-data", "-o", "jsonpath={.status.phase}"])).stdout;
+        if (phase === "Failed") throw new Error("pod use-data failed");
+        return phase === "Succeeded" ? true : undefined;
+      },
+      120_000,
+    );
     const [claim] = (await claims(ns)).filter((c) => c.name === "data");
     expect(claim?.phase).toBe("Bound");
     expect(claim?.storageClass).toBe(info.storageClass);
@@ -151,7 +181,15 @@ describe("the lab's Kubernetes and Argo", () => {
       spec: {
         entrypoint: "main",
         templates: [
-          { name: "main", steps: [[{ name: "registries", template: "registries" }, { name: "git", template: "git" }]] },
+          {
+            name: "main",
+            steps: [
+              [
+                { name: "registries", template: "registries" },
+                { name: "git", template: "git" },
+              ],
+            ],
+          },
           {
             name: "registries",
             outputs: {
@@ -190,7 +228,12 @@ describe("the lab's Kubernetes and Argo", () => {
   it("enforces the restricted Pod Security Standard where a namespace asks for it", async () => {
     const restricted = await createNamespace(uniqueName("restricted"), { restricted: true });
     try {
-      const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "root" }, spec: { containers: [{ name: "c", image: BUSYBOX, command: ["true"] }] } };
+      const pod = {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "root" },
+        spec: { containers: [{ name: "c", image: BUSYBOX, command: ["true"] }] },
+      };
       const refused = await kubectl(["-n", restricted, "create", "-f", "-"], { input: JSON.stringify(pod), allowFailure: true });
       expect(refused.exitCode).not.toBe(0);
       expect(refused.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
@@ -199,7 +242,9 @@ describe("the lab's Kubernetes and Argo", () => {
         metadata: { name: "nonroot" },
         spec: {
           securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
-          containers: [{ name: "c", image: BUSYBOX, command: ["true"], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }],
+          containers: [
+            { name: "c", image: BUSYBOX, command: ["true"], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } },
+          ],
         },
       };
       await kubectl(["-n", restricted, "create", "-f", "-"], { input: JSON.stringify(compliant) });
