@@ -101,27 +101,31 @@ busybox_root() {
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
 }
 
-# at_src DIR CMD: runs CMD (bash) in a private mount namespace where DIR is /src, without creating /src on the host:
-# a tmpfs root mirrors the host's top-level directories (bind mounts) plus /src. bun build --compile bakes
-# typescript's location into the introspector, and the runtime mounts the typescript library at
-# /src/node_modules/typescript, so upstream's /src is the one place the build may happen (probe-dagger-call §1).
-at_src() {
-  local dir=$1 cmd=$2 root rc=0
+# at_path TOP DIR CMD: runs CMD (bash, from /TOP) in a private mount namespace where DIR is /TOP, without creating
+# /TOP on the host: a tmpfs root mirrors the host's top-level directories (bind mounts) plus /TOP.
+#   /src: bun build --compile bakes typescript's location into the introspector, and the runtime mounts the typescript
+#         library at /src/node_modules/typescript, so upstream's /src is the one place the build may happen
+#         (probe-dagger-call §1);
+#   /go:  the Go build cache keys a package outside GOROOT by its directory, so the cache given to the Go SDK image is
+#         filled with the module cache at the path it has there, /go/pkg/mod.
+at_path() {
+  local top=$1 dir=$2 cmd=$3 root rc=0
   # the mount point of the private root: empty on the host side, removed afterwards
-  root=$(mktemp -d /tmp/packline-src-root.XXXXXX)
+  root=$(mktemp -d /tmp/packline-sdk-root.XXXXXX)
   unshare --mount --propagation private bash -euo pipefail -c '
-    dir=$1; cmd=$2; r=$3
+    top=$1; dir=$2; cmd=$3; r=$4
     mount -t tmpfs tmpfs "$r"
     for e in /*; do
       n=${e#/}
-      case "$n" in src|mnt|old_root|lost+found|boot|media|farm) continue ;; esac
+      [ "$n" = "$top" ] && continue
+      case "$n" in mnt|old_root|lost+found|boot|media|farm) continue ;; esac
       if [ -L "$e" ]; then cp -P "$e" "$r/"
       elif [ -d "$e" ]; then mkdir "$r/$n"; mount --rbind "$e" "$r/$n"
       fi
     done
-    mkdir "$r/src"; mount --bind "$dir" "$r/src"
-    exec chroot "$r" /bin/bash -euo pipefail -c "cd /src && $cmd"
-  ' at_src "$dir" "$cmd" "$root" || rc=$?
+    mkdir "$r/$top"; mount --bind "$dir" "$r/$top"
+    exec chroot "$r" /bin/bash -euo pipefail -c "cd /$top && $cmd"
+  ' at_path "$top" "$dir" "$cmd" "$root" || rc=$?
   rmdir "$root"
   return "$rc"
 }
@@ -163,7 +167,7 @@ sed -i -E '/ImageRef\s*=/ s/@"\s*\+\s*[A-Za-z]+Digest\s*$/"/' "$consts"
 # branch); bun reads it, so the build does not drift with the registry.
 cp "$src/sdk/typescript/yarn.lock" "$ts/yarn.lock"
 mkdir -p "$work/bunhome"
-at_src "$ts" "
+at_path src "$ts" "
   export HOME=$work/bunhome PATH=$work/node/package/bin:\$PATH
   $bun install --frozen-lockfile >/dev/null 2>$work/bun-install.log || $bun install >/dev/null
   mkdir -p .out
@@ -224,6 +228,18 @@ find "$dl" -type d -name '@v' | while read -r d; do
   ls "$d" | sed -n 's/\.zip$//p' | sort -V > "$d/list"
 done
 chmod -R u+w "$modcache"
+# Fill the Go build cache as upstream's goSDKContent does (`go build std`, `go list -export -deps` of the SDK), so the
+# first module load compiles little: the engine seeds its "gobuild" cache volume from the image's
+# /root/.cache/go-build. Same toolchain, GOROOT (/usr/local/go), CGO_ENABLED=0 and module paths as in the image, or
+# the keys would differ. The runtime's own dependencies and dagger.io/dagger's are what codegen type-checks.
+log "SDK content: Go build cache (std, the TS runtime's and dagger.io/dagger's dependencies)"
+gocache="$goroot/root/.cache/go-build"
+at_path go "$goroot/go" "
+  export GOMODCACHE=/go/pkg/mod GOCACHE=$gocache GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 GOSUMDB=off
+  go build std
+  (cd $ts/runtime && go list -e -export -deps ./... >/dev/null)
+  (cd $tmpmod && go list -e -export -deps dagger.io/dagger/... github.com/dagger/querybuilder >/dev/null)
+" || die "filling the Go build cache failed"
 mktar "$goroot" "$work/go.tar"
 
 log "SDK content: OCI layout"
