@@ -4,6 +4,7 @@
  * engine-registry pattern), containers reach the lab address, and the engine's log is there to read.
  */
 import { dag } from "@dagger.io/dagger";
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { IMAGES_REGISTRY, LAB_ADDR, engine, engineLog, withEngine } from "./engine.js";
 
@@ -61,6 +62,21 @@ describe("the lab's Dagger engine", () => {
     );
     expect(out.trim()).toBe("{}");
     expect(LAB_ADDR).toBe("10.123.0.1");
+  });
+
+  it("keeps a secret out of container output and out of its own log", async () => {
+    const secret = `lab-secret-${randomBytes(12).toString("hex")}`;
+    const out = await withEngine(() =>
+      dag
+        .container()
+        .from("busybox")
+        .withSecretVariable("TOKEN", dag.setSecret(`smoke-${Date.now()}`, secret))
+        .withExec(["sh", "-c", 'echo "token=$TOKEN"; echo "length=${#TOKEN}"'])
+        .stdout(),
+    );
+    expect(out).toContain(`length=${secret.length}`);
+    expect(out).not.toContain(secret);
+    if (engine().mode === "started") expect(engineLog()).not.toContain(secret);
   });
 
   it("keeps a log of the engine's own (the suite reads it for secrets)", () => {
