@@ -2,7 +2,7 @@
  * Every option of packline, written once: its name (the Dagger argument; the CLI flag is its kebab-case), type,
  * default, help, and the commands that take it. The CLI (src/cli/program.ts) is generated from this table and
  * src/core/options/input.ts checks values against it; the Dagger signatures in src/index.ts, which the Dagger SDK
- * reads statically and so stay written out, are compared with it by test/core/options/table-vs-dagger.test.ts.
+ * reads statically and so stay written out, are compared with it by test/dagger/surface.test.ts.
  */
 
 /** The commands: `build` (dagger call build/result, packline build), `plan` (packline plan), `argo` (both). */
