@@ -177,6 +177,9 @@ service_argv() { # name: sets argv (the command, run in all the lab's namespaces
         --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --userland-proxy=false
         # plain HTTP to the lab's registries (docker trusts only 127.0.0.0/8 by itself)
         --insecure-registry "$APPS_REGISTRY" --insecure-registry "$IMAGES_REGISTRY"
+        # Docker Hub names (busybox, registry:3, alpine/git) resolve to the images registry, as in the engine and the
+        # cluster; dockerd mirrors only Docker Hub, so other registries' names must be pulled from the lab by its name
+        --registry-mirror "http://$IMAGES_REGISTRY"
         --data-root "$STATE/docker" --exec-root /run/packline-lab/docker --pidfile /run/packline-lab/dockerd.pid
         -H "unix://$RUN_DIR/docker.sock" --config-file "$STATE/docker-daemon.json"
         # cgroupfs is not namespaced: every container cgroup goes under one directory that `down` removes
