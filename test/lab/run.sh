@@ -51,4 +51,8 @@ trap 'exit 130' INT TERM
 [ "$reuse" = 1 ] || "${lab[@]}" up
 "${lab[@]}" docker-up
 log "run.sh $suite: lab ready in $((SECONDS - t0)) s"
+# The suite's temp dirs (sources, layers, caches it mounts into containers) live in the lab's state: lab.sh down
+# removes them, and a suite's teardown never touches another lab's.
+export TMPDIR="$STATE/tmp"
+mkdir -p "$TMPDIR" && chmod 1777 "$TMPDIR"
 in_lab_net "${cmd[@]}"
