@@ -29,7 +29,8 @@ function classify(output: string, options: { registry: string; runImage?: string
   const { registry } = options;
   // Checked first: the lifecycle reports an unreadable run image without the reason (lifecycle 0.21,
   // platform/run_image.go), so the advice must not guess at credentials.
-  if (/failed to find accessible run image|failed to .*run image/i.test(output)) {
+  // "image has no layers": lifecycle 0.21's words when the run image named with -run-image does not exist.
+  if (/failed to find accessible run image|failed to .*run image|failed to create new app image: image has no layers/i.test(output)) {
     const image = options.runImage ? `the run image ${options.runImage}` : `the run image named by the builder ${options.builder}`;
     return `${image} could not be read: check that it exists under that name, that the build can reach its registry (for a registry over plain HTTP or with a self-signed certificate add --insecure-registry <host:port>), and that it needs no login the build lacks.`;
   }

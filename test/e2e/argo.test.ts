@@ -1,89 +1,138 @@
 /**
- * Issue 4, point 3: the build container of the exported Argo YAML (WorkflowTemplate and Workflow) runs in Docker the
- * way a pod would (its `prepare` init container as root, then the creator as its securityContext says, with the
- * template's volumes) and publishes the same digest as the local plan build for the same creation time: the cluster
- * path equals the local path, measured on a real image.
+ * The exported Argo build pod, run in Docker the way a kubelet runs it under the restricted pod standard: the
+ * template's volumes, its `clone` init container fetching the lab's git fixture (the commit the `resolve` step found,
+ * run here as well), its `prepare` init container writing the plan's files, then the creator, every container as the
+ * builder's CNB user (read by the `builder-user` step), without capabilities or privilege escalation. It pushes the
+ * same image as the plan's own build step of the same files: the cluster path equals the local path.
  */
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { RESULT_OUTPUTS, RESULT_SCRIPT } from "../../src/argo/scripts.js";
-import { e2eState, registryClient, uniqueRepository } from "./harness.js";
-import { E2E_TAG, exportFor, GREETING, planFor, registryAuthSecret, runArgoBuildPod, runPlanBuild, selectBuildPod } from "./packline.js";
+import { parse } from "yaml";
+import { docker, e2eState, registryClient, removeTree, uniqueRepository } from "./harness.js";
+import { exportFor, GREETING, planFor, registryAuthSecret, runArgoBuildPod, runBuildStep } from "./packline.js";
 
-/** The workflow's `result` step script, run with sh against the pod's layers dir: the digest the workflow outputs. */
-function workflowOutputDigest(layersDir: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "packline-e2e-result-"));
+type Obj = Record<string, any>;
+
+/** Runs a one-container template the way Argo would (as its pod's user, restricted), returning its output files. */
+async function runTemplate(yaml: string, name: string, env: Record<string, string>): Promise<Record<string, string>> {
+  const template = ((parse(yaml) as Obj).spec.templates as Obj[]).find((t) => t.name === name)!;
+  const out = mkdtempSync(join(tmpdir(), `packline-e2e-${name}-`));
+  chmodSync(out, 0o777); // written by the template's non-root user
   try {
-    const script = RESULT_SCRIPT.split("/tmp/packline").join(dir).split("/layers/report.toml").join(join(layersDir, "report.toml"));
-    execFileSync("sh", ["-c", script], { env: { PATH: process.env.PATH }, stdio: "pipe" });
-    return readFileSync(RESULT_OUTPUTS.digest.replace("/tmp/packline", dir), "utf8").trim();
+    const c = template.container as Obj;
+    const user = `${template.securityContext.runAsUser}:${template.securityContext.runAsGroup}`;
+    const result = await docker(
+      [
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--user",
+        user,
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--entrypoint",
+        c.command[0],
+        ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+        "--tmpfs",
+        "/tmp/packline:uid=65532,gid=65532",
+        "-v",
+        `${out}:/out`,
+        c.image,
+        ...c.command.slice(1),
+        `${c.args[0]}\ncp -r /tmp/packline/. /out/ 2>/dev/null || true`,
+      ],
+      { check: false },
+    );
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const outputs: Record<string, string> = {};
+    for (const p of (template.outputs?.parameters ?? []) as Obj[])
+      outputs[p.name] = readFileSync(join(out, p.valueFrom.path.split("/").pop()), "utf8");
+    return outputs;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(out);
   }
 }
 
-describe("exported Argo build pod == local plan build (issue 4: 3)", () => {
+describe("the exported Argo build pod == the plan's build step, under the restricted pod standard", () => {
   const s = e2eState();
+  const fixture = s.lab.git.repos.fixture;
   let localDigest: string;
 
   beforeAll(async () => {
-    const repository = uniqueRepository("e2e/argo-local");
-    const local = await runPlanBuild(planFor(repository));
+    const local = await runBuildStep(planFor(uniqueRepository("e2e/argo-local")));
     expect(local.run.exitCode, local.run.output).toBe(0);
     localDigest = local.report!.digest;
   });
 
   for (const kind of ["workflow-template", "workflow"] as const) {
-    it(`${kind}: its build pod publishes every tag at the local build's digest`, async () => {
+    it(`${kind}: resolve, builder-user and the build pod run as a restricted pod and push the local build's image`, async () => {
       const repository = uniqueRepository(`e2e/argo-${kind}`);
-      const image = `${s.registry}/${repository}`;
-      const yaml = exportFor(repository, kind);
-      const pod = selectBuildPod(yaml, E2E_TAG);
-      expect(pod.workflow.kind).toBe(kind === "workflow" ? "Workflow" : "WorkflowTemplate");
-      expect(pod.templateName).toBe("build-release");
-      expect(pod.values["inputs.parameters.version"]).toBe("1.2.3");
-      expect(pod.template.initContainers.map((c: { name: string }) => c.name)).toEqual(["prepare"]);
-      expect(pod.template.container.securityContext.runAsUser).toBe(0);
+      const yaml = exportFor(repository, kind, { tag: fixture.tag });
+      const resolved = await runTemplate(yaml, "resolve", { PACKLINE_TAG: fixture.tag, PACKLINE_REF: "", PACKLINE_REPO: fixture.url });
+      expect(resolved).toMatchObject({ version: fixture.tag.replace(/^v/, ""), shape: "release", commit: fixture.commit });
+      const user = await runTemplate(yaml, "builder-user", {});
+      expect(user).toEqual({ uid: String(s.cnbUserId), gid: String(s.cnbGroupId) });
 
-      const run = await runArgoBuildPod(pod, {
-        secrets: { regcred: { ".dockerconfigjson": registryAuthSecret() } },
-        // the clone step's result: the app at work/source (the fixture, as Dagger's local source gives it)
-        prefill: (dirs) => cpSync(s.fixtureApp, join(dirs.work!, "source"), { recursive: true }),
-      });
+      const run = await runArgoBuildPod(
+        yaml,
+        {
+          "inputs.parameters.tag": fixture.tag,
+          "inputs.parameters.ref": "",
+          "inputs.parameters.commit": resolved.commit!,
+          "inputs.parameters.uid": user.uid!,
+          "inputs.parameters.gid": user.gid!,
+        },
+        { secrets: { regcred: { ".dockerconfigjson": registryAuthSecret() } } },
+      );
       try {
-        expect(run.prepare?.exitCode, run.output).toBe(0);
         expect(run.exitCode, run.output).toBe(0);
-        // the init container wrote the plan's file from its base64 env value
+        for (const argv of run.argvs) {
+          expect(argv).toEqual(
+            expect.arrayContaining(["--user", `${s.cnbUserId}:${s.cnbGroupId}`, "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]),
+          );
+        }
+        expect(run.output).toContain(`cloned ${fixture.url} at ${fixture.tag} (${fixture.commit})`);
         expect(run.output).toContain(`---> build-time env GREETING=${GREETING}`);
-        expect(run.report, "report.toml").toBeDefined();
-        const expectedTags = ["1.2.3", "1.2", "1", "latest"];
-        expect(run.report!.tags).toEqual(expectedTags.map((t) => `${image}:${t}`));
+        expect(run.report!.tags).toEqual([`${s.registry}/${repository}:packline-staging`]);
         expect(run.report!.digest).toBe(localDigest);
-        expect(workflowOutputDigest(join(run.workDir, "layers"))).toBe(localDigest);
-
-        const registry = registryClient();
-        expect(await registry.listTags(repository)).toEqual([...expectedTags].sort());
-        for (const tag of expectedTags) expect(await registry.manifestDigest(repository, tag), tag).toBe(localDigest);
+        expect(await registryClient().manifestDigest(repository, "packline-staging")).toBe(localDigest);
       } finally {
         run.cleanup();
       }
     });
   }
 
-  it("the template's build container is the plan's creator step with the version's parts substituted", () => {
-    const repository = "e2e/argo-shape";
-    const pod = selectBuildPod(exportFor(repository, "workflow-template"), E2E_TAG);
-    const plan = planFor(repository, { registryUsername: undefined, registryPassword: undefined, registrySecret: "regcred" });
-    const c = pod.template.container;
-    expect(c.image).toBe(plan.build.image);
-    expect(c.command).toEqual(plan.build.command);
-    expect((c.args as string[]).map((a) => a.replace(/\{\{inputs\.parameters\.(\w+)\}\}/g, (_, p: string) => pod.values[`inputs.parameters.${p}`]!))).toEqual(
-      plan.build.args,
+  it("a version the rule refuses stops in resolve with packline's message", async () => {
+    const yaml = exportFor(uniqueRepository("e2e/argo-bad"), "workflow-template");
+    const template = ((parse(yaml) as Obj).spec.templates as Obj[]).find((t) => t.name === "resolve")!;
+    const result = await docker(
+      [
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--user",
+        "65532:65532",
+        "--entrypoint",
+        "sh",
+        "-e",
+        "PACKLINE_TAG=1.0",
+        "-e",
+        `PACKLINE_REPO=${fixture.url}`,
+        "--tmpfs",
+        "/tmp/packline:uid=65532",
+        template.container.image,
+        "-c",
+        template.container.args[0],
+      ],
+      { check: false },
     );
-    expect(c.workingDir).toBe(plan.build.workdir);
-    expect(String(c.securityContext.runAsUser)).toBe(plan.build.user);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('packline: tag "1.0" is not a semantic version');
   });
 });

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import setup from "./global-setup.js";
 import { copySource, e2eState, packBuild, removeTree, uniqueRepository } from "./harness.js";
-import { GREETING, planFor, runPlanBuild } from "./packline.js";
+import { GREETING, planFor, runBuildStep } from "./packline.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
@@ -77,7 +77,7 @@ async function benchFixture(fixture: Fixture): Promise<string[]> {
       try {
         const plan = planFor(repository);
         const packline = async () => {
-          const r = await runPlanBuild(plan, { source, cacheDir: cache });
+          const r = await runBuildStep(plan, { source, cacheDir: cache });
           return { exitCode: r.run.exitCode, output: r.run.output };
         };
         times.packlineCold.push(await timed("packline cold", packline, fixture.fresh));

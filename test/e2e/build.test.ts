@@ -1,63 +1,85 @@
 /**
- * Issue 4, points 1 and 2: the build step of packline's own plan (`planBuild(...).build`), run in Docker exactly as
- * the plan states it, publishes the fixture app to the real registry with authentication, under every tag the version
- * rule promises, with report.toml's digest equal to the registry's manifest digest of each; the published image,
- * pulled back and run, answers HTTP with the fixture's page.
+ * The steps of packline's own plan (check, build, release), run in Docker exactly as the plan states them and as a
+ * restricted pod would run them (the builder's CNB user, no capabilities, no privilege escalation, Docker's default
+ * seccomp profile): the fixture app is published to the real registry with authentication, under every tag the
+ * version rule promises, all at the release's digest, with packline's labels on the image config; the image, pulled
+ * back and run, answers HTTP; and its SBOM files are where the lifecycle puts them.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { PLATFORM_API } from "../../src/plan.js";
+import { PLATFORM_API } from "../../src/core/plan/planner.js";
+import { BUILD_INPUTS_LABEL } from "../../src/core/plan/scripts.js";
 import { e2eState, fetchFromImage, registryClient, uniqueRepository } from "./harness.js";
-import { GREETING, planFor, runPlanBuild, type PlanBuildResult } from "./packline.js";
+import { GREETING, type PlanRun, planFor, runPlan } from "./packline.js";
 
-describe("packline plan build -> real registry (issue 4: 1, 2)", () => {
+describe("packline's plan -> real registry, as a restricted pod", () => {
   const s = e2eState();
   const repository = uniqueRepository("e2e/build");
   const plan = planFor(repository);
-  let build: PlanBuildResult;
+  const tags = ["1.2.3", "1.2", "1", "latest"];
+  let run: PlanRun;
 
   beforeAll(async () => {
-    build = await runPlanBuild(plan);
+    run = await runPlan(plan, { lates: { "source-digest": "sha256:e2e-fixture" } });
   });
 
-  it("the plan is the creator of the builder, with the registry login as a secret mount (no command written here)", () => {
-    expect(plan.version).toBe("1.2.3");
-    expect(plan.tags).toEqual(["1.2.3", "1.2", "1", "latest"]);
-    expect(plan.references).toEqual(plan.tags.map((t) => `${s.registry}/${repository}:${t}`));
-    expect(plan.build.image).toBe(s.builderImage);
-    expect(plan.build.command).toEqual(["/cnb/lifecycle/creator"]);
-    expect(plan.build.env).toContainEqual({ name: "CNB_PLATFORM_API", value: PLATFORM_API });
+  it("the plan: the builder's creator as the build user, pushing to the staging tag, the login as a secret volume", () => {
+    expect(plan.steps.build.image).toBe(s.builderImage);
+    expect(plan.steps.build.user).toEqual({ kind: "build-user" });
+    expect(plan.steps.build.privileged).toBe(false);
+    expect(plan.steps.build.env).toContainEqual({ name: "CNB_PLATFORM_API", value: [PLATFORM_API] });
+    const args = plan.steps.build.args.map((a) => a.join(""));
     // the lab's registries speak plain HTTP on 10.123.0.1 (not loopback): the plan names both as insecure
-    expect(plan.build.args.filter((a) => a.startsWith("-insecure-registry"))).toEqual(s.insecureRegistries.map((r) => `-insecure-registry=${r}`));
-    expect(plan.build.mounts.filter((m) => m.kind === "secret")).toEqual([
-      { kind: "secret", path: "/packline/docker/config.json", secret: { name: "registry-auth" } },
-    ]);
+    expect(args.filter((a) => a.startsWith("-insecure-registry"))).toEqual(s.insecureRegistries.map((r) => `-insecure-registry=${r}`));
+    expect(args.at(-1)).toBe(`${s.registry}/${repository}:packline-staging`);
   });
 
-  it("the creator exits 0, ran the buildpack with the plan's build-time env, and wrote report.toml", () => {
-    expect(build.run.exitCode, build.run.output).toBe(0);
-    expect(build.run.output).toContain(`---> build-time env GREETING=${GREETING}`);
-    expect(build.report, "report.toml").toBeDefined();
-    expect(build.report!.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(build.report!.tags).toEqual([...plan.references]);
+  it("check: the version is not published yet; build: the creator ran as the CNB user without privilege", () => {
+    expect(run.check.exitCode, run.check.output).toBe(0);
+    expect(run.outcome).toBe("unpublished");
+    expect(run.failed?.output).toBeUndefined();
+    expect(run.build!.argv).toEqual(
+      expect.arrayContaining(["--user", `${s.cnbUserId}:${s.cnbGroupId}`, "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]),
+    );
+    expect(run.build!.output).toContain(`---> build-time env GREETING=${GREETING}`);
+    expect(run.report!.tags).toEqual([`${s.registry}/${repository}:packline-staging`]);
   });
 
-  it("every tag the version rule promises is in the registry, each at report.toml's digest", async () => {
+  it("release: every tag the version rule promises is in the registry, each at the release's digest", async () => {
+    expect(run.release!.exitCode, run.release!.output).toBe(0);
+    expect(run.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     const registry = registryClient();
-    expect(await registry.listTags(repository)).toEqual([...plan.tags].sort());
-    for (const tag of plan.tags) {
-      expect(await registry.manifestDigest(repository, tag), tag).toBe(build.report!.digest);
-    }
+    expect(await registry.listTags(repository)).toEqual([...tags, "packline-staging"].sort());
+    for (const tag of tags) expect(await registry.manifestDigest(repository, tag), tag).toBe(run.digest);
+    expect(await registry.manifestDigest(repository, "packline-staging")).toBe(run.report!.digest);
     // the registry wants the login: without it, nothing is served
     const anonymous = registryClient(s.registry, null);
-    expect((await anonymous.request("HEAD", `/v2/${repository}/manifests/${plan.tags[0]}`)).status).toBe(401);
+    expect((await anonymous.request("HEAD", `/v2/${repository}/manifests/1.2.3`)).status).toBe(401);
   });
 
-  it("the published image, pulled back and run, answers HTTP with the fixture's page", async () => {
-    const answer = await fetchFromImage(plan.references[0]!);
+  it("the image says where it came from: version, revision, build inputs and created, read back from its config", async () => {
+    const config = await registryClient().imageConfig(repository, "1.2.3");
+    expect(config.config.Labels).toMatchObject({
+      "org.opencontainers.image.version": "1.2.3",
+      "org.opencontainers.image.revision": "sha256:e2e-fixture",
+      "org.opencontainers.image.created": "1980-01-01T00:00:01Z",
+      [BUILD_INPUTS_LABEL]: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
+    // everything else is the lifecycle's image: the same layers as the staged one
+    const staged = await registryClient().manifest(repository, "packline-staging");
+    const released = await registryClient().manifest(repository, "1.2.3");
+    expect(released.body.layers).toEqual(staged.body.layers);
+  });
+
+  it("the published image, pulled back by digest and run, answers HTTP with the fixture's page", async () => {
+    const answer = await fetchFromImage(`${s.registry}/${repository}@${run.digest}`);
     expect(answer.status).toBe(200);
     expect(answer.body).toContain("packline-e2e-fixture-ok");
-    // and the pulled image is the one the report names
-    const pulledByDigest = await fetchFromImage(`${s.registry}/${repository}@${build.report!.digest}`);
-    expect(pulledByDigest.body).toBe(answer.body);
+  });
+
+  it("a second run of the same revision and options is published already: nothing is built, the digest is the same", async () => {
+    const again = await runPlan(plan, { lates: { "source-digest": "sha256:e2e-fixture" } });
+    expect(again.outcome).toBe("published");
+    expect(again.build).toBeUndefined();
+    expect(again.digest).toBe(run.digest);
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copySource, docker, e2eState, pullImage, registryClient, removeTree, uniqueRepository } from "./harness.js";
-import { type PlanBuildResult, planFor, runPlanBuild } from "./packline.js";
+import { type BuildStepResult, planFor, runBuildStep } from "./packline.js";
 
 const LOCK = "packline-deps.lock";
 const COLD = "---> deps: no cached deps layer, installing";
@@ -34,12 +34,12 @@ describe("a cached dependencies layer (the deps fixture)", () => {
   const cache = mkdtempSync(join(tmpdir(), "packline-e2e-cache-"));
   const cleanups: (() => void)[] = [() => removeTree(cache)];
   const entries = lockEntries(readFileSync(join(s.depsFixtureApp, LOCK), "utf8"));
-  let cold: PlanBuildResult;
-  let warm: PlanBuildResult;
+  let cold: BuildStepResult;
+  let warm: BuildStepResult;
 
   beforeAll(async () => {
-    cold = await runPlanBuild(planFor(repository), { source: s.depsFixtureApp, cacheDir: cache });
-    warm = await runPlanBuild(planFor(repository), { source: s.depsFixtureApp, cacheDir: cache });
+    cold = await runBuildStep(planFor(repository), { source: s.depsFixtureApp, cacheDir: cache });
+    warm = await runBuildStep(planFor(repository), { source: s.depsFixtureApp, cacheDir: cache });
   });
   afterAll(() => {
     for (const cleanup of cleanups) cleanup();
@@ -94,7 +94,7 @@ describe("a cached dependencies layer (the deps fixture)", () => {
     expect(dir).toMatch(/^\/layers\/packline-e2e_deps\/deps\/src$/);
     expect(rest).toEqual(expect.arrayContaining(["sys@v0.33.0", "text@v0.23.0"]));
     expect(rest[rest.length - 1]!.trim()).toBe(String(entries.length));
-    expect(await registryClient().listTags(repository)).toContain("1.2.3");
+    expect(await registryClient().listTags(repository)).toContain("packline-staging");
   });
 
   it("a changed lockfile installs again and gives another image", async () => {
@@ -108,7 +108,7 @@ describe("a cached dependencies layer (the deps fixture)", () => {
         .filter((l) => !l.includes("logrus"))
         .join("\n"),
     );
-    const changed = await runPlanBuild(planFor(repository), { source, cacheDir: cache });
+    const changed = await runBuildStep(planFor(repository), { source, cacheDir: cache });
     expect(changed.run.exitCode, changed.run.output).toBe(0);
     expect(changed.run.output).toContain("---> deps: the lockfile changed, installing again");
     expect(changed.run.output).toContain(`---> deps: installed ${entries.length - 1} archives`);
@@ -122,7 +122,7 @@ describe("a cached dependencies layer (the deps fixture)", () => {
     const first = entries[0]!;
     const wrong = first.sha.replace(/^./, (c) => (c === "0" ? "1" : "0"));
     writeFileSync(lock, readFileSync(lock, "utf8").replace(first.sha, wrong));
-    const failed = await runPlanBuild(planFor(uniqueRepository("e2e/deps-wrong")), { source });
+    const failed = await runBuildStep(planFor(uniqueRepository("e2e/deps-wrong")), { source });
     expect(failed.run.exitCode).not.toBe(0);
     expect(failed.report).toBeUndefined();
     expect(failed.run.output).toContain(`checksum mismatch for ${first.url}: the lockfile says ${wrong}, the download is ${first.sha}`);

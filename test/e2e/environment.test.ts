@@ -41,8 +41,18 @@ describe("e2e environment", () => {
     expect(JSON.parse(config.Labels["io.buildpacks.buildpack.order"]!)[0].group[0]).toEqual({ id: s.buildpack.id, version: s.buildpack.version });
 
     const version = await docker([
-      "run", "--rm", "--network", "host", "--user", "0", "-e", "CNB_PLATFORM_API=0.13", "--entrypoint", "/cnb/lifecycle/creator",
-      s.builderImage, "-version",
+      "run",
+      "--rm",
+      "--network",
+      "host",
+      "--user",
+      "0",
+      "-e",
+      "CNB_PLATFORM_API=0.13",
+      "--entrypoint",
+      "/cnb/lifecycle/creator",
+      s.builderImage,
+      "-version",
     ]);
     expect(version.stdout.trim()).toBe(s.lifecycleVersion);
   });

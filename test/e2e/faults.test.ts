@@ -1,22 +1,29 @@
 /**
- * Issue 4, point 5: faults. A wrong registry password and a stopped registry each give a non-zero exit and a clear
- * error naming the registry (src/failure.ts `buildFailure`, the wording every packline backend prints), and leave the
- * registry's tags as they were (published once successfully first; the failing builds publish a newer version of a
- * changed source, so had one succeeded, every tag would have moved).
+ * Faults. A wrong registry password and a stopped registry each stop the build with a clear message naming the
+ * registry and the cause, and leave the registry's tags as they were (published once successfully first; the failing
+ * builds publish a newer version of a changed source, so had one succeeded, every tag would have moved).
  *
- * Two paths: the run image given to packline (`runImage` -> `-run-image`), and the run image taken from the builder's
- * run.toml (packline's default). In the lab the run image is in the images registry (10.123.0.1:5001, anonymous),
- * which stays up while the faults hit the apps registry (10.123.0.1:5000), so on both paths the creator gets past the
- * run image and its analyzer reports the HTTP 401 / the refused connection with the apps registry's address. (When
- * the registry holding the builder's run image is the failing one, lifecycle 0.21.17 says only "failed to find
- * accessible run image", platform/run_image.go dropping the cause; packline's message then still names the registry
- * and both possible causes.)
+ * packline's check step meets the registry first (crane, before anything is built): refused credentials are exit
+ * code 3 (a retry cannot fix them), an unreachable registry exit code 1 (a retry may). The build step on its own
+ * (the lifecycle meeting the same faults) is classified by `buildFailure`, the wording every backend prints; there the
+ * run image is in the images registry (10.123.0.1:5001), which stays up while the faults hit the apps registry.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFailure } from "../../src/failure.js";
-import type { BuildPlan } from "../../src/plan.js";
-import { e2eState, registryAnswers, registryClient, removeTree, startRegistry, stopRegistry, uniqueRepository } from "./harness.js";
-import { changedSource, planFor, runPlanBuild, type PlanBuildResult } from "./packline.js";
+import { buildFailure } from "../../src/core/failure.js";
+import { REGISTRY_AUTH_SECRET } from "../../src/core/plan/planner.js";
+import { EXIT } from "../../src/core/plan/scripts.js";
+import {
+  copySource,
+  e2eState,
+  registryAnswers,
+  registryClient,
+  removeTree,
+  runStep,
+  startRegistry,
+  stopRegistry,
+  uniqueRepository,
+} from "./harness.js";
+import { changedSource, planFor, registryAuthSecret, runPlan } from "./packline.js";
 
 /** Every tag of a repository with its manifest digest. */
 async function tagDigests(repository: string): Promise<Record<string, string | undefined>> {
@@ -26,31 +33,29 @@ async function tagDigests(repository: string): Promise<Record<string, string | u
   return out;
 }
 
-/** Runs a build with the registry stopped; the registry is started again whatever happens. */
-async function withRegistryStopped(build: () => Promise<PlanBuildResult>): Promise<PlanBuildResult> {
+/** Runs something with the registry stopped; the registry is started again whatever happens. */
+async function withRegistryStopped<T>(run: () => Promise<T>): Promise<T> {
   await stopRegistry();
   try {
     expect(await registryAnswers()).toBe(false);
-    return await build();
+    return await run();
   } finally {
     await startRegistry();
   }
 }
 
-describe("faults leave the registry as it was (issue 4: 5)", () => {
+describe("faults leave the registry as it was", () => {
   const s = e2eState();
   const repository = uniqueRepository("e2e/faults");
   const source = changedSource("a build that must never be published");
   const wrong = `${s.password}-wrong`;
   let before: Record<string, string | undefined>;
-  const defaultPathFailures: { fault: string; plan: BuildPlan; result: PlanBuildResult }[] = [];
 
   beforeAll(async () => {
-    const first = await runPlanBuild(planFor(repository));
-    expect(first.run.exitCode, first.run.output).toBe(0);
+    const first = await runPlan(planFor(repository));
+    expect(first.failed?.output).toBeUndefined();
     before = await tagDigests(repository);
-    expect(Object.keys(before).sort()).toEqual(["1", "1.2", "1.2.3", "latest"]);
-    for (const digest of Object.values(before)) expect(digest).toBe(first.report!.digest);
+    expect(Object.keys(before).sort()).toEqual(["1", "1.2", "1.2.3", "latest", "packline-staging"]);
   });
 
   afterAll(async () => {
@@ -58,60 +63,72 @@ describe("faults leave the registry as it was (issue 4: 5)", () => {
     removeTree(source);
   });
 
-  const failure = (plan: BuildPlan, result: PlanBuildResult) =>
-    buildFailure({ registry: plan.registryAuth!.registry, exitCode: result.run.exitCode, output: result.run.output, redact: [wrong] }).message;
-
-  it("a wrong password: non-zero exit, the registry named as refusing the credentials, tags unchanged", async () => {
-    const plan = planFor(repository, { tag: "v1.3.0", runImage: s.runImage });
-    const result = await runPlanBuild(plan, { source, password: wrong });
-    expect(result.run.exitCode, result.run.output).not.toBe(0);
-    expect(result.report).toBeUndefined();
-    expect(result.run.output).toContain(`${s.registry}/${repository}`);
-    expect(result.run.output).toContain("401 Unauthorized");
-    expect(plan.registryAuth!.registry).toBe(s.registry);
-    const message = failure(plan, result);
-    expect(message).toContain(`lifecycle creator exit code ${result.run.exitCode}`);
-    expect(message).toContain(`cause: registry ${s.registry} refused the credentials`);
-    expect(message).not.toContain(wrong);
-    console.log(`wrong password -> ${message.split("\n").slice(0, 2).join(" | ")}`);
+  it("a wrong password: the check stops at once (exit 3, no retry), naming the registry; tags unchanged", async () => {
+    const run = await runPlan(planFor(repository, { tag: "v1.3.0" }), { source, password: wrong });
+    expect(run.failed).toBe(run.check);
+    expect(run.check.exitCode).toBe(EXIT.credentials);
+    expect(run.check.stderr).toContain(`packline: registry ${s.registry} refused the credentials for ${s.registry}/${repository}`);
+    expect(run.check.output).not.toContain(wrong);
     expect(await tagDigests(repository)).toEqual(before);
   });
 
-  it("a stopped registry: non-zero exit, the registry named as unreachable, tags unchanged after its restart", async () => {
-    const plan = planFor(repository, { tag: "v1.3.0", runImage: s.runImage });
-    const result = await withRegistryStopped(() => runPlanBuild(plan, { source, timeoutMs: 4 * 60_000 }));
+  it("a stopped registry: the check fails as a retry may fix it (exit 1), naming the registry; tags unchanged", async () => {
+    const run = await withRegistryStopped(() => runPlan(planFor(repository, { tag: "v1.3.0" }), { source, timeoutMs: 4 * 60_000 }));
     expect(await registryAnswers()).toBe(true);
-    expect(result.run.exitCode, result.run.output).not.toBe(0);
-    expect(result.report).toBeUndefined();
-    expect(result.run.output).toContain(`dial tcp ${s.registry}`);
-    const message = failure(plan, result);
-    expect(message).toContain(`cause: registry ${s.registry} could not be reached`);
-    console.log(`stopped registry -> ${message.split("\n").slice(0, 2).join(" | ")}`);
+    expect(run.check.exitCode).toBe(EXIT.transient);
+    expect(run.check.stderr).toContain(`packline: could not look up ${s.registry}/${repository}:1.3.0 in registry ${s.registry} (a retry may help)`);
     expect(await tagDigests(repository)).toEqual(before);
   });
 
-  it("with the builder's run image (the default): both faults exit non-zero and leave the tags unchanged", async () => {
-    const plan = planFor(repository, { tag: "v1.3.0" });
-    const wrongPassword = await runPlanBuild(plan, { source, password: wrong });
-    const stopped = await withRegistryStopped(() => runPlanBuild(plan, { source, timeoutMs: 4 * 60_000 }));
-    for (const [fault, result] of [["wrong password", wrongPassword], ["stopped registry", stopped]] as const) {
-      expect(result.run.exitCode, `${fault}: ${result.run.output}`).not.toBe(0);
-      expect(result.report, fault).toBeUndefined();
+  it("the lifecycle meeting the same faults: buildFailure names the registry and the cause; tags unchanged", async () => {
+    for (const [fault, runImage] of [
+      ["wrong password", s.runImage],
+      ["wrong password", undefined],
+      ["stopped registry", s.runImage],
+      ["stopped registry", undefined],
+    ] as const) {
+      const plan = planFor(repository, { tag: "v1.3.0", ...(runImage ? { runImage } : {}) });
+      const secrets = { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret(fault === "wrong password" ? wrong : s.password) };
+      const sourceDir = copySource(source);
+      const build = () => runStep(plan, plan.steps.build, { sourceDir, secrets, timeoutMs: 4 * 60_000 });
+      const result = fault === "stopped registry" ? await withRegistryStopped(build) : await build();
+      result.cleanup();
+      removeTree(sourceDir);
+      expect(result.exitCode, `${fault}: ${result.output}`).not.toBe(0);
       // the run image (in the images registry) was found; the analyzer names the failing apps registry
-      expect(result.run.output, fault).toContain(fault === "wrong password" ? "401 Unauthorized" : `dial tcp ${s.registry}`);
-      expect(result.run.output, fault).not.toContain("failed to find accessible run image");
-      defaultPathFailures.push({ fault, plan, result });
-      console.log(`${fault} (builder's run image) -> ${failure(plan, result).split("\n").slice(0, 2).join(" | ")}`);
+      expect(result.output, fault).not.toContain("failed to find accessible run image");
+      const message = buildFailure({
+        registry: s.registry,
+        builder: plan.steps.build.image,
+        runImage,
+        exitCode: result.exitCode,
+        output: result.output,
+        redact: [wrong],
+      }).message;
+      expect(message, fault).toContain(fault === "wrong password" ? `cause: registry ${s.registry} refused the credentials` : "could not be reached");
+      expect(message).not.toContain(wrong);
+      expect(message).not.toContain("\u001b[");
+      console.log(`${fault} (${runImage ? "--run-image" : "the builder's run image"}) -> ${message.split("\n").slice(0, 2).join(" | ")}`);
     }
     expect(await tagDigests(repository)).toEqual(before);
   });
 
-  it("with the builder's run image: packline's message names the registry and the cause", () => {
-    expect(defaultPathFailures).toHaveLength(2);
-    for (const { fault, plan, result } of defaultPathFailures) {
-      const message = failure(plan, result);
-      expect(message, fault).toContain(`registry ${s.registry}`);
-      expect(message, fault).toMatch(fault === "wrong password" ? /refused the credentials/ : /could not be reached/);
-    }
+  it("an unreadable run image is named as such, not blamed on the credentials", async () => {
+    const plan = planFor(repository, { tag: "v1.3.0", runImage: `${s.imagesRegistry}/e2e/no-such-run:busybox` });
+    const sourceDir = copySource(source);
+    const result = await runStep(plan, plan.steps.build, { sourceDir, secrets: { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret() } });
+    result.cleanup();
+    removeTree(sourceDir);
+    expect(result.exitCode).not.toBe(0);
+    const message = buildFailure({
+      registry: s.registry,
+      builder: plan.steps.build.image,
+      runImage: `${s.imagesRegistry}/e2e/no-such-run:busybox`,
+      exitCode: result.exitCode,
+      output: result.output,
+    }).message;
+    expect(message).toMatch(/cause: (the run image .*no-such-run:busybox could not be read|a registry could not be reached)/);
+    expect(message).not.toContain("--registry-username");
+    console.log(`missing run image -> ${message.split("\n").slice(0, 2).join(" | ")}`);
   });
 });

@@ -6,14 +6,15 @@
  * `runStep` executes a plan `ContainerStep` the way a backend must: exactly the image, user, command, args, env,
  * files, mounts and workdir the plan gives. Nothing about the creator is known here; it all comes from the plan.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ContainerStep, SecretRef } from "../../src/plan-types.js";
+import type { BuildPlan, ContainerStep, Late } from "../../src/core/plan/planner.js";
+import { resolveText } from "../../src/core/plan/text.js";
 import { type Lab, labJsonPath, labSh, readLab, registryPassword } from "../lab/lab.js";
 
 export const E2E_DIR = dirname(fileURLToPath(import.meta.url));
@@ -170,19 +171,19 @@ export function docker(args: readonly string[], opts: ExecOptions = {}): Promise
 
 // ------------------------------------------------------------------------------------------------------ runStep
 
-/** Values for the plan's `{ runtime: … }` env vars; the harness fills "run-id" and "now" itself when absent. */
-export type RuntimeValues = Readonly<Record<string, string>>;
-
 export interface RunStepOptions {
-  /** Host directory mounted at every `source` mount. It is chowned when the plan says so: pass a copy. */
+  /** Host directory mounted at the `source` volume's mount. It is chowned to the build user: pass a copy. */
   readonly sourceDir?: string;
-  /** Host directory for `cache` mounts (else a docker volume named after the mount's key, see `cacheVolume`). */
+  /** Host directory for the `cache` volume (else a docker volume named after its key, see `cacheVolume`). */
   readonly cacheDir?: string;
-  /** Docker volume for `cache` mounts; default `packline-e2e-cache-<key, sanitized>`. Ignored with `cacheDir`. */
+  /** Docker volume for the `cache` volume; default `packline-e2e-cache-<key, sanitized>`. Ignored with `cacheDir`. */
   readonly cacheVolume?: string;
-  /** Secret values by SecretRef name (env secrets and secret mounts). */
+  /** Secret values by SecretRef name (the files of `secret` volumes). */
   readonly secrets?: Readonly<Record<string, string>>;
-  readonly runtime?: RuntimeValues;
+  /** The plan's late values, known now (the harness fills `run-id` and `now` itself when absent). */
+  readonly lates?: Readonly<Partial<Record<Late, string>>>;
+  /** Host directories to reuse for scratch volumes, by volume name (e.g. the build's `layers` for a later step). */
+  readonly scratchDirs?: Readonly<Record<string, string>>;
   /** Extra `docker run` flags, before the image (e.g. `--pull=never`). */
   readonly dockerArgs?: readonly string[];
   readonly timeoutMs?: number;
@@ -190,43 +191,20 @@ export interface RunStepOptions {
 }
 
 export interface StepRun extends RunResult {
-  /** The `docker run` argv (secret values never appear in it). */
+  /** The `docker create` argv (secret values never appear in it). */
   readonly argv: readonly string[];
-  /** Host directory of each scratch mount, by container path (e.g. "/layers"): read report.toml from there. */
+  /** Host directory of each scratch volume, by volume name (e.g. "layers": read report.toml from there). */
   readonly scratch: Readonly<Record<string, string>>;
+  /** Host directory of the step's outputs (e.g. the check's outcome), when it declares any. */
+  readonly outputsDir?: string;
   /** stdout + stderr. */
   readonly output: string;
   /** Removes the scratch directories and secret files of this run. */
   cleanup(): void;
 }
 
-/** The shapes the plan's env vars and mounts may take, new kinds included (a loose view of plan-types.ts). */
-interface AnyEnvVar {
-  readonly name: string;
-  readonly value?: string;
-  readonly secret?: SecretRef;
-  readonly runtime?: string;
-}
-interface AnyMount {
-  readonly kind: string;
-  readonly path: string;
-  readonly ownedByBuildUser?: boolean;
-  readonly key?: string;
-  readonly secret?: SecretRef;
-}
-
-function secretValue(opts: RunStepOptions, ref: SecretRef): string {
-  const value = opts.secrets?.[ref.name];
-  if (value === undefined) throw new Error(`runStep: the plan needs secret "${ref.name}" and the caller gave none`);
-  return value;
-}
-
-function runtimeValue(opts: RunStepOptions, kind: string): string {
-  const given = opts.runtime?.[kind];
-  if (given !== undefined) return given;
-  if (kind === "run-id") return randomUUID();
-  if (kind === "now") return String(Math.floor(Date.now() / 1000));
-  throw new Error(`runStep: the plan needs runtime value "${kind}" and the caller gave none`);
+function resolveLates(opts: RunStepOptions): Partial<Record<Late, string>> {
+  return { "run-id": randomUUID(), now: String(Math.floor(Date.now() / 1000)), ...opts.lates };
 }
 
 export function cacheVolumeName(key: string): string {
@@ -234,10 +212,10 @@ export function cacheVolumeName(key: string): string {
 }
 
 /**
- * Makes mounted directories belong to the builder's CNB user, as a backend does: a root container of the step's
- * image running `chown -R "$CNB_USER_ID:$CNB_GROUP_ID"` (the ids are the builder image's own env).
+ * Makes mounted directories belong to the build user before the step starts, as the backends do (Dagger: the
+ * mount's owner; a cluster: fsGroup, and the clone running as that user): a root container of the builder image.
  */
-export async function chownToBuildUser(image: string, volumes: readonly string[], paths: readonly string[]): Promise<void> {
+export async function chownToBuildUser(image: string, user: string, volumes: readonly string[], paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
   await docker([
     "run",
@@ -251,10 +229,18 @@ export async function chownToBuildUser(image: string, volumes: readonly string[]
     ...volumes.flatMap((v) => ["-v", v]),
     image,
     "-c",
-    'chown -R "$CNB_USER_ID:$CNB_GROUP_ID" "$@"',
+    `chown -R "${user}" "$@"`,
     "chown",
     ...paths,
   ]);
+}
+
+/** The builder's CNB user as uid:gid, read from the image's env as every backend does. */
+export async function builderUser(image: string): Promise<string> {
+  const env = await docker(["image", "inspect", "-f", "{{json .Config.Env}}", image]);
+  const vars = Object.fromEntries((JSON.parse(env.stdout) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+  if (!vars.CNB_USER_ID || !vars.CNB_GROUP_ID) throw new Error(`${image} sets no CNB_USER_ID/CNB_GROUP_ID`);
+  return `${vars.CNB_USER_ID}:${vars.CNB_GROUP_ID}`;
 }
 
 /** Writes a file the plan gives into the host directory behind the mount that holds its path; else returns false. */
@@ -265,6 +251,7 @@ function writeUnderMount(mountDirs: ReadonlyMap<string, string>, path: string, c
       const target = join(hostDir, ...rel.split("/"));
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, contents);
+      chmodSync(target, 0o644);
       return true;
     }
   }
@@ -272,22 +259,33 @@ function writeUnderMount(mountDirs: ReadonlyMap<string, string>, path: string, c
 }
 
 /**
- * Runs one plan step with `docker run --network host`: exactly its image, user, workdir, command + args and env;
- * its files written before the start; its mounts backed by host directories (source, scratch), a docker volume or
- * host directory (cache) and host files (secrets); `ownedByBuildUser` mounts chowned to the builder's CNB user first.
- * Never throws for a non-zero exit: check `exitCode` (the output is in the result).
+ * Runs one plan step with `docker run --network host`, as a restricted pod would run it: exactly its image, user
+ * (the builder's CNB user, the tool user 65532, or root for a privileged step), workdir, command + args and env with
+ * the late values filled in; no capabilities and no privilege escalation (`--cap-drop ALL --security-opt
+ * no-new-privileges`, Docker's default seccomp profile) unless the step is privileged; its files written before the
+ * start; its volumes backed by host directories (source, scratch), a docker volume or host directory (cache) and
+ * host files (secrets). Never throws for a non-zero exit: check `exitCode` (the output is in the result).
  */
-export async function runStep(step: ContainerStep, opts: RunStepOptions = {}): Promise<StepRun> {
+export async function runStep(plan: BuildPlan, step: ContainerStep, opts: RunStepOptions = {}): Promise<StepRun> {
   const work = mkdtempSync(join(tmpdir(), `packline-e2e-step-${step.name}-`));
+  const lates = resolveLates(opts);
+  const user =
+    step.user.kind === "root"
+      ? "0:0"
+      : step.user.kind === "tool-user"
+        ? "65532:65532"
+        : plan.buildUser.kind === "given"
+          ? `${plan.buildUser.uid}:${plan.buildUser.gid}`
+          : await builderUser(step.image);
   const volumes: string[] = [];
   const mountDirs = new Map<string, string>(); // container path -> host dir, for writing files
   const owned: string[] = [];
   const scratch: Record<string, string> = {};
-  const childEnv: NodeJS.ProcessEnv = {};
-  const envArgs: string[] = [];
 
-  for (const m of step.mounts as readonly AnyMount[]) {
-    switch (m.kind) {
+  for (const m of step.mounts) {
+    const volume = plan.volumes.find((v) => v.name === m.volume);
+    if (!volume) throw new Error(`runStep: step ${step.name} mounts undeclared volume ${m.volume}`);
+    switch (volume.kind) {
       case "source": {
         if (!opts.sourceDir) throw new Error(`runStep: step "${step.name}" mounts the source at ${m.path}: give sourceDir`);
         volumes.push(`${opts.sourceDir}:${m.path}`);
@@ -295,60 +293,52 @@ export async function runStep(step: ContainerStep, opts: RunStepOptions = {}): P
         break;
       }
       case "scratch": {
-        const dir = join(work, "scratch", m.path.replace(/\//g, "_"));
+        const dir = opts.scratchDirs?.[volume.name] ?? join(work, "scratch", volume.name);
         mkdirSync(dir, { recursive: true });
         volumes.push(`${dir}:${m.path}`);
         mountDirs.set(m.path, dir);
-        scratch[m.path] = dir;
+        scratch[volume.name] = dir;
         break;
       }
       case "cache": {
         if (opts.cacheDir) {
           mkdirSync(opts.cacheDir, { recursive: true });
           volumes.push(`${opts.cacheDir}:${m.path}`);
-          mountDirs.set(m.path, opts.cacheDir);
         } else {
-          volumes.push(`${opts.cacheVolume ?? cacheVolumeName(m.key ?? step.name)}:${m.path}`);
+          volumes.push(`${opts.cacheVolume ?? cacheVolumeName(volume.key)}:${m.path}`);
         }
         break;
       }
       case "secret": {
-        if (!m.secret) throw new Error(`runStep: secret mount ${m.path} names no secret`);
-        const file = join(work, "secrets", randomUUID());
-        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-        writeFileSync(file, secretValue(opts, m.secret), { mode: 0o400 }); // like a Dagger secret mount: root, 0400
-        volumes.push(`${file}:${m.path}:ro`);
+        const value = opts.secrets?.[volume.secret.name];
+        if (value === undefined) throw new Error(`runStep: the plan needs secret "${volume.secret.name}" and the caller gave none`);
+        const dir = join(work, "secrets", volume.name);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, volume.file), value, { mode: 0o400 }); // like a Dagger secret mount: the step's user, 0400
+        execFileSync("chown", ["-R", user, dir]);
+        volumes.push(`${dir}:${m.path}:ro`);
         break;
       }
-      default:
-        throw new Error(`runStep: unknown mount kind "${m.kind}" at ${m.path}`);
+      case "docker-socket":
+        throw new Error("runStep: the pack executor's Docker socket is not run here (see peer-pack.test.ts for pack)");
     }
-    if (m.ownedByBuildUser) owned.push(m.path);
+    if ("ownedByBuildUser" in volume && volume.ownedByBuildUser) owned.push(m.path);
+  }
+  const outputsDir = step.outputs.some((o) => !o.path.startsWith("/layers")) ? join(work, "outputs") : undefined;
+  if (outputsDir) {
+    mkdirSync(outputsDir, { recursive: true });
+    execFileSync("chown", [user, outputsDir]);
+    volumes.push(`${outputsDir}:${posix.dirname(step.outputs.find((o) => !o.path.startsWith("/layers"))!.path)}`);
   }
 
   const outside: { path: string; contents: string }[] = [];
   for (const f of step.files) {
     if (!writeUnderMount(mountDirs, f.path, f.contents)) outside.push(f);
   }
+  const envArgs = step.env.flatMap((e) => ["-e", `${e.name}=${resolveText(e.value, lates)}`]);
+  await chownToBuildUser(plan.steps.build.image, user, volumes, owned);
 
-  for (const e of step.env as readonly AnyEnvVar[]) {
-    if (e.value !== undefined) {
-      envArgs.push("-e", `${e.name}=${e.value}`);
-    } else if (e.secret) {
-      // the value goes through the docker client's environment, never its argv
-      childEnv[e.name] = secretValue(opts, e.secret);
-      envArgs.push("-e", e.name);
-    } else if (e.runtime !== undefined) {
-      envArgs.push("-e", `${e.name}=${runtimeValue(opts, e.runtime)}`);
-    } else {
-      throw new Error(`runStep: env var ${e.name} has no value, secret or runtime`);
-    }
-  }
-
-  const volumeArgs = volumes.flatMap((v) => ["-v", v]);
-  await chownToBuildUser(step.image, volumes, owned);
-
-  const [entrypoint, ...commandRest] = step.command;
+  const [entrypoint, ...commandRest] = step.command.map((t) => resolveText(t, lates));
   const name = `packline-e2e-${step.name}-${randomUUID().slice(0, 8)}`;
   const createArgs = [
     "create",
@@ -357,19 +347,20 @@ export async function runStep(step: ContainerStep, opts: RunStepOptions = {}): P
     "--network",
     "host",
     "--user",
-    step.user,
+    user,
+    ...(step.privileged ? ["--privileged"] : ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"]),
     "--workdir",
     step.workdir,
     ...(entrypoint !== undefined ? ["--entrypoint", entrypoint] : []),
     ...envArgs,
-    ...volumeArgs,
+    ...volumes.flatMap((v) => ["-v", v]),
     ...(opts.dockerArgs ?? []),
     step.image,
     ...commandRest,
-    ...step.args,
+    ...step.args.map((t) => resolveText(t, lates)),
   ];
   try {
-    await docker(createArgs, { env: childEnv });
+    await docker(createArgs);
     for (const f of outside) await copyIntoContainer(name, f.path, f.contents);
     const run = await docker(["start", "--attach", name], { check: false, timeoutMs: opts.timeoutMs, echo: opts.echo });
     const inspect = await docker(["inspect", "-f", "{{.State.ExitCode}}", name], { check: false });
@@ -381,6 +372,7 @@ export async function runStep(step: ContainerStep, opts: RunStepOptions = {}): P
       output: run.stdout + run.stderr,
       argv: createArgs,
       scratch,
+      outputsDir,
       cleanup: () => removeTree(work),
     };
   } finally {

@@ -1,20 +1,32 @@
 /**
- * packline-specific helpers of the e2e tests (not a test file): plans made by `planBuild`, run with `runStep`
- * exactly as the plan states them, and the build pod of an exported Argo Workflow(Template) run the way a kubelet
- * would (its volumes, its `prepare` init container, then its container), with nothing of the creator written here.
+ * packline-specific helpers of the e2e tests (not a test file): plans made by the core, their steps run with
+ * `runStep` exactly as the plan states them (check, build, release), and the build pod of an exported Argo
+ * Workflow(Template) run the way a kubelet would (its volumes, its `clone` and `prepare` init containers, then its
+ * container, under the pod's restricted security settings), with nothing of the creator written here.
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { exportArgo } from "../../src/argo/export.js";
-import { VERSION_OUTPUTS, VERSION_SCRIPT } from "../../src/argo/version-script.js";
-import { dockerConfigJson } from "../../src/docker-config.js";
-import type { BuildInput } from "../../src/options.js";
-import { type BuildPlan, planBuild, REGISTRY_AUTH_SECRET } from "../../src/plan.js";
-import { copySource, docker, e2eState, type ImageReport, type RunResult, readReport, removeTree, runStep, type StepRun } from "./harness.js";
+import { exportArgo } from "../../src/backends/argo/export.js";
+import { dockerConfigJson } from "../../src/core/docker-config.js";
+import type { RawInput } from "../../src/core/options/input.js";
+import { validateBuild } from "../../src/core/options/validate.js";
+import { type BuildPlan, type Late, outputPath, planBuild, REGISTRY_AUTH_SECRET } from "../../src/core/plan/planner.js";
+import {
+  builderUser,
+  copySource,
+  docker,
+  e2eState,
+  type ImageReport,
+  type RunResult,
+  readReport,
+  removeTree,
+  runStep,
+  type StepRun,
+} from "./harness.js";
 
 /** The version every e2e build publishes unless a test says otherwise. */
 export const E2E_TAG = "v1.2.3";
@@ -29,23 +41,25 @@ export function repositoryOf(image: string): string {
 }
 
 /**
- * `planBuild` with the e2e builder, registry login, floating tags, latest and GREETING, and the lab's two registries
- * as insecure (plain HTTP on 10.123.0.1, which is not loopback); `extra` overrides.
+ * A plan with the e2e builder, registry login, floating tags, latest and GREETING, and the lab's two registries as
+ * insecure (plain HTTP on 10.123.0.1, which is not loopback); `extra` overrides.
  */
-export function planFor(repository: string, extra: Partial<BuildInput> = {}): BuildPlan {
+export function planFor(repository: string, extra: RawInput = {}): BuildPlan {
   const s = e2eState();
-  return planBuild({
-    tag: E2E_TAG,
-    image: `${s.registry}/${repository}`,
-    builder: s.builderImage,
-    registryUsername: s.username,
-    registryPassword: true,
-    floatingTags: true,
-    latest: true,
-    env: [`GREETING=${GREETING}`],
-    insecureRegistries: s.insecureRegistries,
-    ...extra,
-  });
+  return planBuild(
+    validateBuild("build", {
+      tag: E2E_TAG,
+      image: `${s.registry}/${repository}`,
+      builder: s.builderImage,
+      registryUsername: s.username,
+      registryPassword: true,
+      floatingTags: true,
+      latest: true,
+      env: [`GREETING=${GREETING}`],
+      insecureRegistry: s.insecureRegistries,
+      ...extra,
+    }),
+  );
 }
 
 /** The registry-auth secret's value: a docker config.json made by packline's own `dockerConfigJson`. */
@@ -54,42 +68,97 @@ export function registryAuthSecret(password: string = e2eState().password): stri
   return dockerConfigJson(s.registry, s.username, password);
 }
 
-export interface PlanBuildResult {
+export interface PlanRun {
+  /** The check's outcome: unpublished (then build and release ran) or published. */
+  readonly outcome: string;
+  readonly check: StepRun;
+  readonly build?: StepRun;
+  readonly release?: StepRun;
+  /** report.toml's [image] (the staged image), when the build wrote one. */
+  readonly report?: ImageReport;
+  /** The final digest: the release's, or the published one the check found. */
+  readonly digest?: string;
+  /** The step that failed, if one did. */
+  readonly failed?: StepRun;
+}
+
+/**
+ * Runs the plan's steps the way a backend does: check, then (unless the version is published from this revision)
+ * build and release. `source` (default the fixture app) is copied fresh; `cacheDir` defaults to a fresh temp dir;
+ * `lates` gives what only a run knows (the revision's source digest or commit, the commit time).
+ */
+export async function runPlan(
+  plan: BuildPlan,
+  opts: { source?: string; cacheDir?: string; password?: string; lates?: Partial<Record<Late, string>>; timeoutMs?: number } = {},
+): Promise<PlanRun> {
+  const lates = { "source-digest": "e2e-source", commit: "e2e-commit", ...opts.lates };
+  const secrets = plan.registryAuth ? { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret(opts.password) } : {};
+  const sourceDir = copySource(opts.source);
+  const ownCache = opts.cacheDir === undefined;
+  const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), "packline-e2e-cache-"));
+  const timeoutMs = opts.timeoutMs ?? 5 * 60_000;
+  try {
+    const check = await runStep(plan, plan.steps.check, { secrets, lates, timeoutMs });
+    const outcome = readOutput(check, plan.steps.check, "outcome");
+    const published = readOutput(check, plan.steps.check, "digest");
+    check.cleanup();
+    if (check.exitCode !== 0) return { outcome: "failed", check, failed: check };
+    if (outcome === "published") return { outcome, check, digest: published };
+
+    const build = await runStep(plan, plan.steps.build, { sourceDir, cacheDir, secrets, lates, timeoutMs });
+    const layers = build.scratch.layers;
+    const report = layers && existsSync(join(layers, "report.toml")) ? readReport(layers) : undefined;
+    if (build.exitCode !== 0 || !report) {
+      build.cleanup();
+      return { outcome, check, build, report, failed: build };
+    }
+    const buildReport = readFileSync(join(layers, "report.toml"), "utf8");
+    build.cleanup();
+    const release = await runStep(plan, plan.steps.release, { secrets, lates: { ...lates, "build-report": buildReport }, timeoutMs });
+    const digest = readOutput(release, plan.steps.release, "digest");
+    release.cleanup();
+    if (release.exitCode !== 0) return { outcome, check, build, release, report, failed: release };
+    return { outcome, check, build, release, report, digest };
+  } finally {
+    removeTree(sourceDir);
+    if (ownCache) removeTree(cacheDir);
+  }
+}
+
+export interface BuildStepResult {
   readonly run: StepRun;
   /** report.toml's [image], when the creator wrote one. */
   readonly report?: ImageReport;
 }
 
 /**
- * Runs `plan.build` with runStep: a fresh copy of `source` (default the fixture app) at the source mount, `cacheDir`
- * (default a fresh temp dir) at the cache mount, and the registry-auth secret the plan's secret mount names.
+ * Runs only the plan's build step (the lifecycle), as `runPlan` does: a fresh copy of `source`, `cacheDir` (default a
+ * fresh temp dir), the registry-auth secret. For tests of the lifecycle itself (caches, SBOMs, pack's peer).
  */
-export async function runPlanBuild(
+export async function runBuildStep(
   plan: BuildPlan,
-  opts: { source?: string; cacheDir?: string; password?: string; timeoutMs?: number } = {},
-): Promise<PlanBuildResult> {
-  const secretMount = plan.build.mounts.find((m) => m.kind === "secret");
-  if (!secretMount || secretMount.kind !== "secret" || secretMount.secret.name !== REGISTRY_AUTH_SECRET.name) {
-    throw new Error(`the plan's build step has no "${REGISTRY_AUTH_SECRET.name}" secret mount: ${JSON.stringify(plan.build.mounts)}`);
-  }
+  opts: { source?: string; cacheDir?: string; password?: string; lates?: Partial<Record<Late, string>>; timeoutMs?: number } = {},
+): Promise<BuildStepResult> {
   const sourceDir = copySource(opts.source);
   const ownCache = opts.cacheDir === undefined;
   const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), "packline-e2e-cache-"));
   try {
-    const run = await runStep(plan.build, {
-      sourceDir,
-      cacheDir,
-      secrets: { [secretMount.secret.name]: registryAuthSecret(opts.password) },
-      timeoutMs: opts.timeoutMs ?? 5 * 60_000,
-    });
-    const layers = run.scratch["/layers"];
+    const secrets = plan.registryAuth ? { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret(opts.password) } : {};
+    const run = await runStep(plan, plan.steps.build, { sourceDir, cacheDir, secrets, lates: opts.lates, timeoutMs: opts.timeoutMs ?? 5 * 60_000 });
+    const layers = run.scratch.layers;
     const report = layers && existsSync(join(layers, "report.toml")) ? readReport(layers) : undefined;
-    run.cleanup();
     return { run, report };
   } finally {
     removeTree(sourceDir);
     if (ownCache) removeTree(cacheDir);
   }
+}
+
+function readOutput(run: StepRun, step: BuildPlan["steps"]["check"], name: string): string {
+  const path = outputPath(step, name);
+  if (!run.outputsDir) throw new Error(`step ${step.name} has no outputs directory`);
+  const file = join(run.outputsDir, path.slice(path.lastIndexOf("/") + 1));
+  return existsSync(file) ? readFileSync(file, "utf8").trim() : "";
 }
 
 /** A copy of the fixture app with its index.html changed (a different source). */
@@ -104,20 +173,6 @@ export function changedSource(marker: string): string {
 
 type Obj = Record<string, any>;
 
-/** The cluster's version step: VERSION_SCRIPT run with sh (as test/parity.test.ts does), its outputs read back. */
-export function runVersionScript(tag: string): Record<keyof typeof VERSION_OUTPUTS, string> {
-  const dir = mkdtempSync(join(tmpdir(), "packline-e2e-version-"));
-  try {
-    const script = VERSION_SCRIPT.split("/tmp/packline").join(dir);
-    execFileSync("sh", ["-c", script], { env: { PATH: process.env.PATH, PACKLINE_VERSION: tag }, stdio: "pipe" });
-    return Object.fromEntries(
-      Object.entries(VERSION_OUTPUTS).map(([name, path]) => [name, readFileSync(path.replace("/tmp/packline", dir), "utf8")]),
-    ) as Record<keyof typeof VERSION_OUTPUTS, string>;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** Replaces every `{{name}}` by values[name]; throws on any expression it has no value for. */
 export function substitute(text: string, values: Readonly<Record<string, string>>): string {
   return text.replace(/\{\{\s*([^}]+?)\s*\}\}/g, (whole, name: string) => {
@@ -127,177 +182,123 @@ export function substitute(text: string, values: Readonly<Record<string, string>
   });
 }
 
-export interface ArgoBuildPod {
-  readonly templateName: string;
-  readonly template: Obj;
-  /** Every `{{…}}` value the pod's fields use. */
-  readonly values: Readonly<Record<string, string>>;
-  readonly workflow: Obj;
-}
-
-/**
- * Parses an exported workflow and selects the build template the `main` steps would run for `tag`: the version step's
- * script decides the shape, the step whose `when` holds for it names the template and its input parameters.
- */
-export function selectBuildPod(yamlText: string, tag: string): ArgoBuildPod {
-  const workflow = parse(yamlText) as Obj;
-  const templates = workflow.spec.templates as Obj[];
-  const main = templates.find((t) => t.name === workflow.spec.entrypoint);
-  if (!main) throw new Error("the workflow has no entrypoint template");
-  const version = runVersionScript(tag);
-  const stepValues: Record<string, string> = Object.fromEntries(
-    Object.entries(version).map(([k, v]) => [`steps.version.outputs.parameters.${k}`, v]),
-  );
-  const chosen = (main.steps as Obj[][]).flat().filter((step) => {
-    if (step.when === undefined) return false;
-    const m = /^'(.*)' == '(.*)'$/.exec(substitute(step.when as string, stepValues));
-    if (!m) throw new Error(`unexpected when condition ${step.when}`);
-    return m[1] === m[2];
-  });
-  if (chosen.length !== 1) throw new Error(`expected one build step for ${tag} (${version.shape}), found ${chosen.length}`);
-  const step = chosen[0]!;
-  const template = templates.find((t) => t.name === step.template);
-  if (!template) throw new Error(`template ${step.template} is missing`);
-  const values: Record<string, string> = { "workflow.uid": randomUUID() };
-  for (const p of (step.arguments?.parameters ?? []) as Obj[]) values[`inputs.parameters.${p.name}`] = substitute(p.value, stepValues);
-  for (const p of (template.inputs?.parameters ?? []) as Obj[]) {
-    if (values[`inputs.parameters.${p.name}`] === undefined) throw new Error(`input ${p.name} of ${template.name} gets no value`);
-  }
-  return { templateName: template.name, template, values, workflow };
+/** `exportArgo` with the e2e builder and the lab's git fixture, a registry secret "regcred", floating tags, latest, GREETING. */
+export function exportFor(repository: string, kind: "workflow-template" | "workflow", extra: RawInput = {}): string {
+  const s = e2eState();
+  return exportArgo({
+    repo: s.lab.git.repos.fixture.url,
+    tag: E2E_TAG,
+    image: `${s.registry}/${repository}`,
+    builder: s.builderImage,
+    registrySecret: "regcred",
+    floatingTags: true,
+    latest: true,
+    env: [`GREETING=${GREETING}`],
+    insecureRegistry: s.insecureRegistries,
+    kind,
+    ...extra,
+  }).yaml;
 }
 
 export interface ArgoPodRun {
-  readonly prepare?: RunResult;
-  readonly main: RunResult;
   readonly output: string;
   readonly exitCode: number;
   readonly report?: ImageReport;
-  /** The host directory of the pod's `work` volume (source/ and layers/). */
-  readonly workDir: string;
-  readonly argv: readonly string[];
+  /** The docker argv of each container, in order (init containers first). */
+  readonly argvs: readonly (readonly string[])[];
   cleanup(): void;
 }
 
 /**
- * Runs the selected build pod in Docker the way a kubelet would: each volume of the workflow becomes a host directory
- * (volumeClaimTemplates and emptyDir: empty, 0777 like an emptyDir; secrets: their items written as files, 0644), each
- * volumeMount `-v <volume dir>[/subPath]:<mountPath>[:ro]`; the init containers run first, then the container, each
- * with its own image, command, args, env, workingDir and securityContext.runAsUser, every `{{…}}` substituted.
- * `volumeContents` pre-fills volumes (e.g. work/source with the cloned app). `secrets` gives Secret data by name.
+ * Runs the workflow's `build` template in Docker the way a kubelet would: each template volume becomes a host
+ * directory (emptyDir: empty, 0777, group fsGroup; secrets: their items written as files, 0644); each volumeMount is
+ * `-v <volume dir>[/subPath]:<mountPath>[:ro]`; the init containers run first, then the container, each with its
+ * image, command, args, env, workingDir, and the pod's restricted settings as a kubelet applies them: the user and
+ * group from the pod security context (the template's, patched by its podSpecPatch), no capabilities, no privilege
+ * escalation. `values` gives every `{{inputs.parameters.*}}` the template reads.
  */
 export async function runArgoBuildPod(
-  pod: ArgoBuildPod,
-  opts: {
-    secrets: Readonly<Record<string, Readonly<Record<string, string>>>>;
-    prefill?: (volumeDirs: Readonly<Record<string, string>>) => void;
-    timeoutMs?: number;
-  },
+  yamlText: string,
+  values: Readonly<Record<string, string>>,
+  opts: { secrets: Readonly<Record<string, Readonly<Record<string, string>>>>; timeoutMs?: number },
 ): Promise<ArgoPodRun> {
+  const workflow = parse(yamlText) as Obj;
+  const template = (workflow.spec.templates as Obj[]).find((t) => t.name === "build");
+  if (!template) throw new Error("the workflow has no build template");
+  const all = { "workflow.uid": randomUUID(), "workflow.creationTimestamp.s": String(Math.floor(Date.now() / 1000)), ...values };
+  const sub = (x: string) => substitute(x, all);
+  const patch = template.podSpecPatch ? (JSON.parse(sub(template.podSpecPatch)) as Obj) : {};
+  const podSecurity = { ...(template.securityContext ?? {}), ...(patch.securityContext ?? {}) } as Obj;
+  const uid = podSecurity.runAsUser ?? (await builderUser(template.container.image)).split(":")[0];
+  const gid = podSecurity.runAsGroup ?? podSecurity.fsGroup;
+
   const root = mkdtempSync(join(tmpdir(), "packline-e2e-pod-"));
   const dirs: Record<string, string> = {};
-  const spec = pod.workflow.spec as Obj;
-  for (const claim of (spec.volumeClaimTemplates ?? []) as Obj[]) {
-    const dir = join(root, "volumes", claim.metadata.name);
-    mkdirSync(dir, { recursive: true });
-    dirs[claim.metadata.name] = dir;
-  }
-  for (const volume of (spec.volumes ?? []) as Obj[]) {
+  for (const volume of (template.volumes ?? []) as Obj[]) {
     const dir = join(root, "volumes", volume.name);
     mkdirSync(dir, { recursive: true });
-    if (volume.emptyDir) {
+    if (volume.emptyDir || volume.persistentVolumeClaim) {
+      // An emptyDir is 0777; with an fsGroup the kubelet gives it that group and the setgid bit, which every folder
+      // made in it inherits (what the clone and prepare containers undo for the folders the image records).
       chmodSync(dir, 0o777);
+      if (podSecurity.fsGroup !== undefined) {
+        execFileSync("chown", [`0:${podSecurity.fsGroup}`, dir]);
+        chmodSync(dir, 0o2777);
+      }
     } else if (volume.secret) {
       const data = opts.secrets[volume.secret.secretName];
       if (!data) throw new Error(`the workflow mounts Secret ${volume.secret.secretName} and the test gave none`);
-      const items = (volume.secret.items ?? Object.keys(data).map((key) => ({ key, path: key }))) as Obj[];
-      for (const item of items) {
-        const value = data[item.key];
-        if (value === undefined) throw new Error(`Secret ${volume.secret.secretName} has no key ${item.key}`);
-        writeFileSync(join(dir, item.path), value, { mode: 0o644 });
-      }
-    } else if (volume.persistentVolumeClaim) {
-      chmodSync(dir, 0o777);
+      for (const item of (volume.secret.items ?? []) as Obj[]) writeFileSync(join(dir, item.path), data[item.key] ?? "", { mode: 0o644 });
     } else {
       throw new Error(`volume ${volume.name}: kind not emulated: ${JSON.stringify(volume)}`);
     }
     dirs[volume.name] = dir;
   }
-  opts.prefill?.(dirs);
-
   const volumeArgs = (mounts: Obj[]): string[] =>
     mounts.flatMap((m) => {
       const base = dirs[m.name];
-      if (!base) throw new Error(`volumeMount ${m.name} names no volume`);
+      if (!base) throw new Error(`volumeMount ${m.name} names no template volume`);
       const host = m.subPath ? join(base, m.subPath) : base;
-      mkdirSync(host, { recursive: true }); // the kubelet creates a missing subPath
       return ["-v", `${host}:${m.mountPath}${m.readOnly ? ":ro" : ""}`];
     });
-
-  const runContainer = async (c: Obj, label: string): Promise<{ result: RunResult; argv: string[] }> => {
-    const env = ((c.env ?? []) as Obj[]).flatMap((e) => {
-      if (e.value === undefined) throw new Error(`env ${e.name} of ${label} has no literal value: ${JSON.stringify(e)}`);
-      return ["-e", `${e.name}=${substitute(String(e.value), pod.values)}`];
-    });
-    const user = c.securityContext?.runAsUser;
-    const [entrypoint, ...commandRest] = ((c.command ?? []) as string[]).map((x) => substitute(x, pod.values));
+  const argvs: string[][] = [];
+  let output = "";
+  const run = async (c: Obj): Promise<RunResult> => {
+    const security = c.securityContext ?? {};
+    const user = security.runAsUser ?? uid;
+    const restricted = !security.privileged;
+    const [entrypoint, ...commandRest] = ((c.command ?? []) as string[]).map(sub);
     const argv = [
       "run",
       "--rm",
       "--network",
       "host",
-      ...(user !== undefined ? ["--user", String(user)] : []),
+      "--user",
+      `${user}${gid !== undefined ? `:${gid}` : ""}`,
+      ...(restricted ? ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"] : ["--privileged"]),
       ...(c.workingDir ? ["--workdir", c.workingDir] : []),
       ...(entrypoint !== undefined ? ["--entrypoint", entrypoint] : []),
-      ...env,
+      ...((c.env ?? []) as Obj[]).flatMap((e) => {
+        if (e.value === undefined) return [];
+        return ["-e", `${e.name}=${sub(String(e.value))}`];
+      }),
       ...volumeArgs((c.volumeMounts ?? []) as Obj[]),
-      substitute(c.image, pod.values),
+      sub(c.image),
       ...commandRest,
-      ...((c.args ?? []) as string[]).map((x) => substitute(x, pod.values)),
+      ...((c.args ?? []) as string[]).map(sub),
     ];
+    argvs.push(argv);
     const result = await docker(argv, { check: false, timeoutMs: opts.timeoutMs ?? 5 * 60_000 });
-    return { result, argv };
-  };
-
-  let prepare: RunResult | undefined;
-  let output = "";
-  for (const init of (pod.template.initContainers ?? []) as Obj[]) {
-    const { result } = await runContainer(init, `init container ${init.name}`);
-    prepare = result;
     output += result.stdout + result.stderr;
-    if (result.exitCode !== 0) {
-      return { prepare, main: result, output, exitCode: result.exitCode, workDir: dirs.work ?? root, argv: [], cleanup: () => removeTree(root) };
-    }
+    return result;
+  };
+  for (const init of (template.initContainers ?? []) as Obj[]) {
+    const result = await run(init);
+    if (result.exitCode !== 0) return { output, exitCode: result.exitCode, argvs, cleanup: () => removeTree(root) };
   }
-  const { result: main, argv } = await runContainer(pod.template.container as Obj, "the build container");
-  output += main.stdout + main.stderr;
-  const layers = findLayersDir(pod.template.container as Obj, dirs);
-  const report = layers && existsSync(join(layers, "report.toml")) ? readReport(layers) : undefined;
-  return { prepare, main, output, exitCode: main.exitCode, report, workDir: dirs.work ?? root, argv, cleanup: () => removeTree(root) };
-}
-
-/** The host directory behind the container's /layers mount (where the creator writes report.toml). */
-function findLayersDir(container: Obj, dirs: Readonly<Record<string, string>>): string | undefined {
-  const m = ((container.volumeMounts ?? []) as Obj[]).find((v) => v.mountPath === "/layers");
-  if (!m) return undefined;
-  return m.subPath ? join(dirs[m.name]!, m.subPath) : dirs[m.name];
-}
-
-/** `exportArgo` with the e2e builder, a registry secret named "regcred", floating tags, latest, GREETING and the lab's insecure registries. */
-export function exportFor(repository: string, kind: "workflow-template" | "workflow", extra: Obj = {}): string {
-  const s = e2eState();
-  return exportArgo(
-    {
-      repo: "https://example.invalid/acme/app",
-      tag: E2E_TAG,
-      image: `${s.registry}/${repository}`,
-      builder: s.builderImage,
-      registrySecret: "regcred",
-      floatingTags: true,
-      latest: true,
-      env: [`GREETING=${GREETING}`],
-      insecureRegistries: s.insecureRegistries,
-      ...extra,
-    },
-    { kind },
-  ).yaml;
+  const main = await run(template.container as Obj);
+  const layers = ((template.container.volumeMounts ?? []) as Obj[]).find((m) => m.mountPath === "/layers");
+  const layersDir = layers ? join(dirs[layers.name]!, layers.subPath ?? "") : undefined;
+  const report = layersDir && existsSync(join(layersDir, "report.toml")) ? readReport(layersDir) : undefined;
+  return { output, exitCode: main.exitCode, report, argvs, cleanup: () => removeTree(root) };
 }

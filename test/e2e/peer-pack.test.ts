@@ -8,9 +8,9 @@
 import { chmodSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PLATFORM_API } from "../../src/plan.js";
+import { PLATFORM_API } from "../../src/core/plan/planner.js";
 import { copySource, e2eState, packBuild, registryClient, removeTree, splitReference, uniqueRepository } from "./harness.js";
-import { GREETING, planFor, runPlanBuild } from "./packline.js";
+import { GREETING, planFor, runBuildStep } from "./packline.js";
 
 const CREATION_TIME = "1700000000";
 
@@ -30,7 +30,11 @@ function tarEntries(gz: Buffer): TarEntry[] {
   const tar = gunzipSync(gz);
   const entries: TarEntry[] = [];
   let paxPath: string | undefined;
-  const field = (b: Buffer, start: number, len: number) => b.subarray(start, start + len).toString("utf8").replace(/\0.*$/s, "");
+  const field = (b: Buffer, start: number, len: number) =>
+    b
+      .subarray(start, start + len)
+      .toString("utf8")
+      .replace(/\0.*$/s, "");
   const octal = (b: Buffer, start: number, len: number) => parseInt(field(b, start, len).trim() || "0", 8);
   for (let off = 0; off + 512 <= tar.length; ) {
     const h = tar.subarray(off, off + 512);
@@ -46,7 +50,16 @@ function tarEntries(gz: Buffer): TarEntry[] {
     const prefix = field(h, 345, 155);
     const name = paxPath ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
     paxPath = undefined;
-    entries.push({ name, mode: octal(h, 100, 8), uid: octal(h, 108, 8), gid: octal(h, 116, 8), mtime: octal(h, 136, 12), type, size, content: body.toString("utf8") });
+    entries.push({
+      name,
+      mode: octal(h, 100, 8),
+      uid: octal(h, 108, 8),
+      gid: octal(h, 116, 8),
+      mtime: octal(h, 136, 12),
+      type,
+      size,
+      content: body.toString("utf8"),
+    });
   }
   return entries;
 }
@@ -66,7 +79,10 @@ async function readImage(repository: string, reference: string): Promise<Image> 
   const config = await registry.imageConfig(repository, reference);
   const history = (config.history as { created_by?: string; comment?: string; empty_layer?: boolean }[]).filter((h) => !h.empty_layer);
   expect(history).toHaveLength(m.body.layers.length);
-  const layers = (m.body.layers as { digest: string }[]).map((l, i) => ({ name: history[i]!.created_by ?? history[i]!.comment ?? `#${i}`, digest: l.digest }));
+  const layers = (m.body.layers as { digest: string }[]).map((l, i) => ({
+    name: history[i]!.created_by ?? history[i]!.comment ?? `#${i}`,
+    digest: l.digest,
+  }));
   return { repository, digest: m.digest, manifest: m.body, config, layers };
 }
 
@@ -121,8 +137,7 @@ function comparable(config: any): unknown {
 const REASONS: Record<string, string> = {
   "layer Application Layer":
     "the app layer records /workspace's own mode: pack copies the app with its root tar header mode forced to 0777 (pack pkg/archive WriteDirToTar, includeRoot with mode -1 -> os.ModePerm); packline mounts the source as it is (0755 here, like a git checkout). The files inside are identical.",
-  "config.Env.CNB_PLATFORM_API":
-    `packline asks the creator for Platform API ${PLATFORM_API} (src/plan.ts PLATFORM_API, the lowest with everything it uses); pack negotiates the highest both pack and the lifecycle support.`,
+  "config.Env.CNB_PLATFORM_API": `packline asks the creator for Platform API ${PLATFORM_API} (src/core/plan/constants.ts PLATFORM_API, the lowest with everything it uses); pack negotiates the highest both pack and the lifecycle support.`,
   "config.Labels.io.buildpacks.exec-env":
     "pack sets CNB_EXEC_ENV=production (Platform API 0.15's execution environment), which the exporter records as a label; packline's Platform API 0.13 has no execution environment.",
   "config.Labels.io.buildpacks.lifecycle.metadata.app.0.sha": "the app layer's diff id (see the app layer).",
@@ -153,14 +168,16 @@ describe("peer: pack build --publish vs packline (issue 4: 6)", () => {
     expect(packRun.exitCode, packRun.stdout + packRun.stderr).toBe(0);
     expect(packRun.stdout).toContain(`---> build-time env GREETING=${GREETING}`);
 
-    const build = await runPlanBuild(planFor(packlineRepository, { creationTime: CREATION_TIME }));
+    const build = await runBuildStep(planFor(packlineRepository, { creationTime: CREATION_TIME }));
     expect(build.run.exitCode, build.run.output).toBe(0);
     packlineDigest = build.report!.digest;
     pack = await readImage(packRepository, "1.2.3");
-    packline = await readImage(packlineRepository, "1.2.3");
+    packline = await readImage(packlineRepository, "packline-staging");
   });
 
-  afterAll(() => cleanups.forEach((c) => c()));
+  afterAll(() => {
+    for (const cleanup of cleanups) cleanup();
+  });
 
   it("equal: run image layers, buildpack, SBOM and lifecycle layers, entrypoint, user, workdir, created", async () => {
     expect(packline.digest).toBe(packlineDigest);
@@ -197,9 +214,9 @@ describe("peer: pack build --publish vs packline (issue 4: 6)", () => {
     const source = copySource();
     cleanups.push(() => removeTree(source));
     chmodSync(source, 0o777);
-    const build = await runPlanBuild(planFor(packline777Repository, { creationTime: CREATION_TIME }), { source });
+    const build = await runBuildStep(planFor(packline777Repository, { creationTime: CREATION_TIME }), { source });
     expect(build.run.exitCode, build.run.output).toBe(0);
-    const same = await readImage(packline777Repository, "1.2.3");
+    const same = await readImage(packline777Repository, "packline-staging");
     expect(appLayer(same)).toBe(appLayer(pack));
   });
 
@@ -227,7 +244,10 @@ describe("peer: pack build --publish vs packline (issue 4: 6)", () => {
         ...rows,
       ].join("\n"),
     );
-    expect(differences.filter((d) => !(d.what in REASONS)), "differences without a known reason").toEqual([]);
+    expect(
+      differences.filter((d) => !(d.what in REASONS)),
+      "differences without a known reason",
+    ).toEqual([]);
     expect(differences.map((d) => d.what).sort()).toEqual(Object.keys(REASONS).sort());
     expect(differences.find((d) => d.what === "config.Env.CNB_PLATFORM_API")).toEqual({
       what: "config.Env.CNB_PLATFORM_API",

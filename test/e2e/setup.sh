@@ -22,4 +22,15 @@ for image in "$IMAGES_REGISTRY/e2e/builder:busybox" "$IMAGES_REGISTRY/e2e/run:bu
   DOCKER_HOST="unix://$RUN_DIR/docker.sock" DOCKER_CONFIG="$STATE/docker-config" /usr/bin/docker pull -q "$image" > /dev/null ||
     die "docker pull $image failed (is it in the images registry? test/lab/lab.sh status)"
 done
-log "e2e setup: dockerd ready, builder and run image pulled"
+# The helper images packline's plans name (src/core/images.ts) under their upstream names, as a registry mirror
+# serves them to a Dagger engine or a cluster: dockerd mirrors only docker.io, so pull from the images registry
+# and tag. The names come from lab.json's images (upstream and the lab's copy).
+while read -r lab upstream; do
+  DOCKER_HOST="unix://$RUN_DIR/docker.sock" DOCKER_CONFIG="$STATE/docker-config" /usr/bin/docker pull -q "$lab" > /dev/null ||
+    die "docker pull $lab failed"
+  DOCKER_HOST="unix://$RUN_DIR/docker.sock" /usr/bin/docker tag "$lab" "$upstream"
+done < <(node -e '
+  const images = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).images;
+  for (const key of ["craneDebug", "git", "crane", "registry"]) console.log(images[key].ref, images[key].upstream);
+' "$LAB_JSON")
+log "e2e setup: dockerd ready, builder and run image pulled, packline's helper images tagged under their upstream names"

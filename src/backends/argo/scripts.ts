@@ -54,14 +54,19 @@ printf '%s' "$CNB_GROUP_ID" > "$out/gid"
 echo "the builder's CNB user is $CNB_USER_ID:$CNB_GROUP_ID"
 `;
 
-/** Where the clone container mounts the source volume; the checkout goes into its \`app\` folder. */
+/**
+ * Where the init containers mount the build's volumes, and the folder in each that the build container mounts
+ * (subPath): the clone's checkout, the lifecycle's layers dir.
+ */
 export const CLONE = { mount: "/packline/source", dir: "app" } as const;
+export const LAYERS = { mount: "/packline/layers", dir: "layers" } as const;
 
 /**
  * Clones the commit the resolve step found, like Dagger's git(url).ref(ref).tree({discardGitDir: true}): a shallow
- * fetch of the ref, submodules included (shallowly), then the top-level .git removed. The checkout goes into a
- * folder the clone makes itself (mode 0755, as a git checkout has it), because the folder's own mode is part of the
- * image and a volume's root is not.
+ * fetch of the ref, submodules included (shallowly), then the top-level .git removed. The lifecycle puts the modes
+ * of the app's folders into the image, so the tree must have a checkout's modes, not the volume's: the checkout goes
+ * into a folder the clone makes itself (0755), and the setgid bit a volume with an fsGroup hands down to every
+ * folder made in it is taken off again.
  */
 export const CLONE_SCRIPT = `set -eu
 export LC_ALL=C HOME=/tmp
@@ -70,6 +75,7 @@ ${GIT_CREDENTIALS}
 dir="${CLONE.mount}/${CLONE.dir}"
 rm -rf "$dir"
 mkdir -m 0755 "$dir"
+chmod 0755 "$dir"
 cd "$dir"
 git init -q
 git fetch -q --depth 1 -- "$PACKLINE_REPO" "$ref"
@@ -80,15 +86,19 @@ if [ "$(git rev-parse HEAD)" != "$PACKLINE_COMMIT" ]; then
 fi
 git -c protocol.file.allow=never submodule update -q --init --recursive --depth=1
 rm -rf .git
+find "$dir" -type d -perm -2000 -exec chmod g-s {} +
 echo "cloned $PACKLINE_REPO at $ref ($PACKLINE_COMMIT)"
 `;
 
 /**
- * Writes the plan's files before the build starts, from base64 env values (base64 cannot contain "{{", quotes or
- * "$", so a value reaches the file byte for byte whatever it holds).
+ * Prepares the build pod before the lifecycle starts: makes the layers folder (0755, without the setgid bit a volume
+ * with an fsGroup hands down: the lifecycle puts the modes of /layers and what it makes in it into the image), and
+ * writes the plan's files from base64 env values (base64 cannot contain "{{", quotes or "$", so a value reaches the
+ * file byte for byte whatever it holds).
  */
-export function prepareScript(files: readonly { path: string; env: string }[]): string {
+export function prepareScript(files: readonly { path: string; env: string }[], dirs: readonly string[] = []): string {
   const lines = ["set -eu"];
+  for (const dir of dirs) lines.push(`mkdir -p -m 0755 ${shellQuote(dir)}`, `chmod 0755 ${shellQuote(dir)}`);
   for (const file of files) {
     lines.push(`mkdir -p ${shellQuote(dirname(file.path))}`);
     lines.push(`printf '%s' "$${file.env}" | base64 -d > ${shellQuote(file.path)}`);

@@ -12,7 +12,7 @@ import { IMAGES } from "../../core/images.js";
 import type { ArgoOptions } from "../../core/options/validate.js";
 import { type BuildPlan, type ContainerStep, type Late, outputPath, type PlanText, VOLUMES, type Volume } from "../../core/plan/planner.js";
 import { latesOf, renderText } from "../../core/plan/text.js";
-import { BUILDER_USER_SCRIPT, CLONE, CLONE_SCRIPT, prepareScript, RESOLVE_EXIT, RESOLVE_OUT, RESOLVE_SCRIPT } from "./scripts.js";
+import { BUILDER_USER_SCRIPT, CLONE, CLONE_SCRIPT, LAYERS, prepareScript, RESOLVE_EXIT, RESOLVE_OUT, RESOLVE_SCRIPT } from "./scripts.js";
 import { BAD_VERSION_EXIT } from "./version-script.js";
 
 type Obj = Record<string, unknown>;
@@ -414,10 +414,12 @@ function buildTemplate(plan: BuildPlan, argo: ArgoOptions, detectUser: boolean):
   if (plan.source.kind !== "git") throw new PacklineError("internal: build without a repository.");
   const lates = templateLates(step, plan);
   const files = step.files.map((file, i) => ({ path: file.path, env: `PACKLINE_FILE_${i}`, value: file.contents }));
+  // The creator's source and layers are folders the init containers make in their volumes (see scripts.ts).
+  const layersFolder = !step.privileged && step.mounts.some((m) => m.volume === VOLUMES.layers);
   const mountOf = (volume: string, path: string, readOnly?: boolean): Obj => ({
     name: volume,
     mountPath: path,
-    ...(volume === VOLUMES.source ? { subPath: CLONE.dir } : {}),
+    ...(volume === VOLUMES.source ? { subPath: CLONE.dir } : volume === VOLUMES.layers && layersFolder ? { subPath: LAYERS.dir } : {}),
     ...(readOnly ? { readOnly: true } : {}),
   });
   const mounts = step.mounts.map((m) => mountOf(m.volume, m.path, m.readOnly));
@@ -442,16 +444,19 @@ function buildTemplate(plan: BuildPlan, argo: ArgoOptions, detectUser: boolean):
     securityContext: security,
   };
   const prepare: Obj[] =
-    files.length === 0
+    files.length === 0 && !layersFolder
       ? []
       : [
           {
             name: "prepare",
             image: step.image,
             command: ["sh", "-c"],
-            args: [prepareScript(files)],
+            args: [prepareScript(files, layersFolder ? [`${LAYERS.mount}/${LAYERS.dir}`] : [])],
             env: files.map((f) => ({ name: f.env, value: Buffer.from(f.value, "utf8").toString("base64") })),
-            volumeMounts: mounts.filter((m) => m.name === VOLUMES.platform),
+            volumeMounts: [
+              ...mounts.filter((m) => m.name === VOLUMES.platform),
+              ...(layersFolder ? [{ name: VOLUMES.layers, mountPath: LAYERS.mount }] : []),
+            ],
             securityContext: security,
           },
         ];

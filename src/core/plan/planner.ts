@@ -8,7 +8,7 @@ import { authKeyFor, type ImageRepository, isLocalRegistry, registryPort } from 
 import { CRANE, IMAGES } from "../images.js";
 import type { BuildOptions } from "../options/validate.js";
 import { VERSION_SHAPES, type VersionShape } from "../version.js";
-import { ENGINE_REGISTRY, HOST_REGISTRY_ALIAS, PATHS, REGISTRY_AUTH_SECRET, VOLUMES } from "./constants.js";
+import { ENGINE_REGISTRY, HOST_REGISTRY_ALIAS, PATHS, PLATFORM_API, REGISTRY_AUTH_SECRET, VOLUMES } from "./constants.js";
 import { creatorStep } from "./creator.js";
 import { packStep } from "./pack.js";
 import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, EXIT, OUT, releaseScript, SETTLE_SECONDS } from "./scripts.js";
@@ -46,7 +46,7 @@ export function planBuild(options: BuildOptions): BuildPlan {
   const volumes = volumesOf(options, registryAuth !== undefined);
   const build =
     options.executor === "pack" ? packStep(options, image, registryAuth !== undefined) : creatorStep(options, image, registryAuth !== undefined);
-  const buildInputs = digestOf({ build, volumes, buildUser: options.buildUser ?? "builder" });
+  const buildInputs = buildInputsOf(options);
   labels.push({ key: BUILD_INPUTS_LABEL, value: [buildInputs] });
   const tags: PlanText = version.kind === "known" ? [variants[0]!.tags.map((t) => t.join("")).join(" ")] : [late("tags")];
   // Nothing is released into the registry inside the engine (it is a scratch space on one machine): a version there
@@ -287,10 +287,21 @@ export function outputPath(step: ContainerStep, name: string): string {
 }
 
 /**
- * A digest of what decides the image besides the source: the build step as planned (late values as their names,
- * so "now" is one input, not a new one each run), its volumes and the build user.
+ * A digest of what decides the image besides the source: the builder, the run image, the build-time env, the
+ * buildpacks, the creation time (as asked: "now" is one input, not a new one each run), the Platform API, the
+ * executor and the build user. Not the image's name, the cache or the registries' security: they change where and
+ * how fast an image is made, not what it is.
  */
-function digestOf(value: unknown): string {
-  const withoutRunId = JSON.stringify(value, (key, v) => (key === "env" ? (v as EnvVar[]).filter((e) => e.name !== "PACKLINE_RUN_ID") : v));
-  return `sha256:${createHash("sha256").update(withoutRunId).digest("hex")}`;
+function buildInputsOf(options: BuildOptions): string {
+  const inputs = {
+    builder: options.builder.text,
+    runImage: options.runImage?.text,
+    env: options.env,
+    buildpacks: options.buildpacks,
+    creationTime: options.creationTime,
+    platformApi: PLATFORM_API,
+    executor: options.executor,
+    buildUser: options.buildUser ?? "builder",
+  };
+  return `sha256:${createHash("sha256").update(JSON.stringify(inputs)).digest("hex")}`;
 }
