@@ -97,7 +97,7 @@ export type Vars = Readonly<Record<string, string>>;
 
 const pairs = (vars: Vars) => Object.entries(vars).map(([k, v]) => `${k}=${v}`);
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON of Argo's and Kubernetes' types, read by tests field by field
+/** JSON of Argo's and Kubernetes' types, which the tests read field by field. */
 export type Json = any;
 
 /**
