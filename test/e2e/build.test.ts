@@ -5,11 +5,13 @@
  * version rule promises, all at the release's digest, with packline's labels on the image config; the image, pulled
  * back and run, answers HTTP; and its SBOM files are where the lifecycle puts them.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PLATFORM_API } from "../../src/core/plan/planner.js";
-import { BUILD_INPUTS_LABEL } from "../../src/core/plan/scripts.js";
-import { e2eState, fetchFromImage, registryClient, uniqueRepository } from "./harness.js";
-import { GREETING, type PlanRun, planFor, runPlan } from "./packline.js";
+import { BUILD_INPUTS_LABEL, EXIT } from "../../src/core/plan/scripts.js";
+import { e2eState, fetchFromImage, registryClient, removeTree, uniqueRepository } from "./harness.js";
+import { changedSource, GREETING, type PlanRun, planFor, runBuildStep, runPlan } from "./packline.js";
 
 describe("packline's plan -> real registry, as a restricted pod", () => {
   const s = e2eState();
@@ -81,5 +83,51 @@ describe("packline's plan -> real registry, as a restricted pod", () => {
     expect(again.outcome).toBe("published");
     expect(again.build).toBeUndefined();
     expect(again.digest).toBe(run.digest);
+  });
+});
+
+describe("SBOM files, as the lifecycle writes them", () => {
+  it("the buildpack's CycloneDX and SPDX documents are in /layers/sbom, parseable, and in the image", async () => {
+    const plan = planFor(uniqueRepository("e2e/sbom"));
+    const build = await runBuildStep(plan);
+    try {
+      expect(build.run.exitCode, build.run.output).toBe(0);
+      const dir = join(build.run.scratch.layers!, "sbom", "launch", "packline-e2e_static", "site");
+      const cdx = JSON.parse(readFileSync(join(dir, "sbom.cdx.json"), "utf8"));
+      const spdx = JSON.parse(readFileSync(join(dir, "sbom.spdx.json"), "utf8"));
+      expect(cdx.bomFormat).toBe("CycloneDX");
+      expect(spdx.spdxVersion).toMatch(/^SPDX-2\./);
+      expect(build.run.output).toContain("Adding layer 'buildpacksio/lifecycle:launch.sbom'");
+    } finally {
+      build.run.cleanup();
+    }
+  });
+});
+
+describe("two builds of one version at once", () => {
+  it("with different sources: exactly one wins, the other fails clearly and tags nothing of its own", async () => {
+    const repository = uniqueRepository("e2e/race");
+    const other = changedSource("the other build");
+    try {
+      const plan = planFor(repository);
+      const [a, b] = await Promise.all([
+        runPlan(plan, { lates: { "source-digest": "sha256:source-a" } }),
+        runPlan(plan, { source: other, lates: { "source-digest": "sha256:source-b" } }),
+      ]);
+      const runs = [a, b];
+      const won = runs.filter((r) => r.failed === undefined);
+      const lost = runs.filter((r) => r.failed !== undefined);
+      expect(won, runs.map((r) => r.failed?.output ?? "ok").join("\n---\n")).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]!.failed!.exitCode).toBe(EXIT.refused);
+      expect(lost[0]!.failed!.stderr).toMatch(/packline: (.*:1\.2\.3 is already published|.*:1\.2\.3 was published by another build|another build published .*:1\.2\.3 at the same time)/);
+      const registry = registryClient();
+      for (const tag of ["1.2.3", "1.2", "1", "latest"]) expect(await registry.manifestDigest(repository, tag), tag).toBe(won[0]!.digest);
+      const config = await registry.imageConfig(repository, "1.2.3");
+      expect(config.config.Labels["org.opencontainers.image.revision"]).toBe(won[0] === a ? "sha256:source-a" : "sha256:source-b");
+      console.log(`race: ${won[0] === a ? "a" : "b"} won; the other: ${lost[0]!.failed!.stderr.trim().split("\n").at(-1)}`);
+    } finally {
+      removeTree(other);
+    }
   });
 });
