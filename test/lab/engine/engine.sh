@@ -24,7 +24,7 @@
 # test/lab/engine/npm-registry.ts serves $PACKLINE_CACHE/npm-pool at http://10.123.0.1:4873/ for module containers.
 #
 # Environment: PACKLINE_LAB_STATE (default /var/lib/packline-lab; the lab's PID 1 in lab.pid), PACKLINE_CACHE
-# (default /var/cache/packline), PACKLINE_DAGGER_SOURCE (default ../shared/vendor/dagger beside the checkout),
+# (default /var/cache/packline), PACKLINE_DAGGER_SOURCE (required to build an engine),
 # PACKLINE_ENGINE_MODULES (1), PACKLINE_ENGINE_DEBUG (1: --debug, so the tests read every log line for secrets).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,9 +39,8 @@ envfile="$dir/env"
 lab_addr="$LAB_ADDR"
 images_registry="$IMAGES_REGISTRY"
 npm_port=4873
-if [ -z "${PACKLINE_DAGGER_SOURCE:-}" ] && [ -d "$repo/../shared/vendor/dagger" ]; then
-  export PACKLINE_DAGGER_SOURCE="$repo/../shared/vendor/dagger"
-fi
+# The engine's source comes only from PACKLINE_DAGGER_SOURCE (README, "Tests"; .ci/run sets it): nothing outside the
+# repository is read unless the caller names it.
 
 # ------------------------------------------------------------------------------------------------ helpers
 # answers CLI RUNNER_HOST: does an engine answer a query through this CLI (and runner host, if any)? From /, since

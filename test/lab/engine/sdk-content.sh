@@ -40,10 +40,8 @@ npm_registry_url=http://10.123.0.1:4873/
 # the images' shell: a static busybox runs without the libraries of any image (engine.sh up installs it)
 file -L /bin/busybox 2>/dev/null | grep -q "statically linked" || ldd /bin/busybox 2>&1 | grep -q "not a dynamic" ||
   die "/bin/busybox is missing or not static: apt-get install busybox-static"
-# the vendored source beside the checkout is the default, as in .ci/run
-if [ -z "${PACKLINE_DAGGER_SOURCE:-}" ] && [ -d "$repo/../shared/vendor/dagger" ]; then
-  export PACKLINE_DAGGER_SOURCE="$repo/../shared/vendor/dagger"
-fi
+# The engine's source comes only from PACKLINE_DAGGER_SOURCE (README, "Tests"; .ci/run sets it): nothing outside the
+# repository is read unless the caller names it.
 dagger_out="$(PACKLINE_CACHE="$CACHE" "$repo/test/lab/build/dagger.sh")"
 src="$dagger_out/src/dagger"
 [ -d "$src/sdk/typescript" ] || die "no sdk/typescript in $src"
