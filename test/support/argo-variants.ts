@@ -64,10 +64,15 @@ export function argoVariants(): ArgoVariant[] {
       .filter(([name]) => !NOT_WITH_EVERYTHING.has(name))
       .map(([, f]) => f),
   );
+  // The pack executor refuses what it has no use for (it runs as root against the node's daemon).
+  const { buildUser: _user, cachePvc: _pvc, sbomArtifact: _sbom, ...everythingForPack } = everything;
   for (const kind of ["workflow-template", "workflow"]) {
     for (const executor of ["creator", "pack"]) {
       variants.push({ name: `minimal, ${kind}, ${executor}`, raw: merge(BASE, { kind, executor }) });
-      variants.push({ name: `everything, ${kind}, ${executor}`, raw: merge(everything, { kind, executor }) });
+      variants.push({
+        name: `everything, ${kind}, ${executor}`,
+        raw: merge(executor === "pack" ? everythingForPack : everything, { kind, executor }),
+      });
     }
   }
   return variants;

@@ -17,6 +17,9 @@ import { BAD_VERSION_EXIT } from "./version-script.js";
 
 type Obj = Record<string, unknown>;
 
+/** git's exit code for a fatal error (a failed fetch). */
+const GIT_FATAL_EXIT = 128;
+
 /** The non-root user of the helper images' steps ("nonroot" of distroless-style images). */
 const TOOL_UID = 65532;
 
@@ -471,7 +474,9 @@ function buildTemplate(plan: BuildPlan, argo: ArgoOptions, detectUser: boolean):
       lates.filter((l) => l !== "tag" && l !== "commit"),
       ["tag", "ref", "commit", ...(detectUser ? ["uid", "gid"] : [])],
     ),
-    ...retryStrategy(argo, step.transientExitCodes),
+    // The clone init container fails with git's 128 when the network fails (the resolve step checked the ref and
+    // the credentials already): worth a retry too.
+    ...retryStrategy(argo, step.transientExitCodes && [...step.transientExitCodes, GIT_FATAL_EXIT]),
     ...(podSecurity ? { securityContext: podSecurity } : {}),
     ...(step.privileged
       ? {}

@@ -300,7 +300,20 @@ function argoOptions(input: CheckedInput, build: BuildOptions): ArgoOptions {
       );
     }
   }
-  if (build.executor === "pack") warnings.push(PACK_WARNING);
+  if (build.executor === "pack") {
+    // pack runs as root against the node's daemon: it has no build user, its cache is the daemon's, its SBOM its own.
+    for (const [flag, given] of [
+      ["--build-user", build.buildUser !== undefined],
+      ["--cache-pvc", str(input, "cachePvc") !== undefined],
+      ["--sbom-artifact", bool(input, "sbomArtifact")],
+    ] as const) {
+      if (given)
+        throw new PacklineError(
+          `${flag} does not apply to --executor pack, which runs pack as root against the node's Docker daemon: drop it, or use the default executor (creator).`,
+        );
+    }
+    warnings.push(PACK_WARNING);
+  }
 
   const workspaceSize = str(input, "workspaceSize")!;
   if (parseQuantity("--workspace-size", workspaceSize, "2Gi or 512Mi") <= 0) {

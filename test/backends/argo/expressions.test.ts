@@ -46,14 +46,15 @@ describe("retries: only what a retry can fix", () => {
     resolve: [RESOLVE_EXIT.transient],
     "builder-user": [1],
     check: [EXIT.transient],
-    build: LIFECYCLE_TRANSIENT_EXIT_CODES,
+    // git's 128 is the clone init container's failed fetch (the resolve step checked the ref and credentials)
+    build: [...LIFECYCLE_TRANSIENT_EXIT_CODES, 128],
     release: [EXIT.transient],
   };
   const permanent: Record<string, readonly number[]> = {
     resolve: [BAD_VERSION_EXIT, RESOLVE_EXIT.credentials, RESOLVE_EXIT.missingRef, 128],
     "builder-user": [2],
     check: [EXIT.credentials, EXIT.refused, 2, 127],
-    build: [1, 2, 20, 21, 51, 128],
+    build: [1, 2, 20, 21, 51, 52],
     release: [EXIT.credentials, EXIT.refused, EXIT.noDigest],
   };
 

@@ -291,6 +291,10 @@ describe("odd inputs", () => {
 });
 
 describe("the pack executor", () => {
+  it.each([{ buildUser: "1001:1000" }, { cachePvc: "cache" }, { sbomArtifact: true }])("refuses what does not apply to it: %j", (raw) => {
+    expect(argoError({ executor: "pack", ...raw })).toMatch(/does not apply to --executor pack, which runs pack as root/);
+  });
+
   it("warns that it takes over the node", () => {
     expect(argo({ executor: "pack" }).argo.warnings).toEqual([PACK_WARNING]);
     expect(argo({}).argo.warnings).toEqual([]);
