@@ -216,7 +216,14 @@ describe("the registry steps", () => {
   it("the build inputs change with what decides the image, and not with the version or the run", () => {
     const inputs = (raw: RawInput) => flat([plan({ image: "r.example.com/a", ...raw }).labels.find((l) => l.key === BUILD_INPUTS_LABEL)!.value])[0];
     const base = inputs({});
-    for (const same of [{ tag: "v9.9.9" }, { floatingTags: true }, { image: "r.example.com/elsewhere" }, { clearCache: true }, { cacheImage: "r.example.com/c:1" }, { insecureRegistry: ["r.example.com"] }]) {
+    for (const same of [
+      { tag: "v9.9.9" },
+      { floatingTags: true },
+      { image: "r.example.com/elsewhere" },
+      { clearCache: true },
+      { cacheImage: "r.example.com/c:1" },
+      { insecureRegistry: ["r.example.com"] },
+    ]) {
       expect(inputs(same), JSON.stringify(same)).toBe(base);
     }
     for (const change of [
