@@ -120,7 +120,9 @@ describe("two builds of one version at once", () => {
       expect(won, runs.map((r) => r.failed?.output ?? "ok").join("\n---\n")).toHaveLength(1);
       expect(lost).toHaveLength(1);
       expect(lost[0]!.failed!.exitCode).toBe(EXIT.refused);
-      expect(lost[0]!.failed!.stderr).toMatch(/packline: (.*:1\.2\.3 is already published|.*:1\.2\.3 was published by another build|another build published .*:1\.2\.3 at the same time)/);
+      expect(lost[0]!.failed!.stderr).toMatch(
+        /packline: (.*:1\.2\.3 is already published|.*:1\.2\.3 was published by another build|another build published .*:1\.2\.3 at the same time)/,
+      );
       const registry = registryClient();
       for (const tag of ["1.2.3", "1.2", "1", "latest"]) expect(await registry.manifestDigest(repository, tag), tag).toBe(won[0]!.digest);
       const config = await registry.imageConfig(repository, "1.2.3");
