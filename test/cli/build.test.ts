@@ -49,6 +49,7 @@ describe("packline build", () => {
       ref: [
         { field: "host", args: {} },
         { field: "directory", args: { path: source, exclude: [...CONTEXT_EXCLUDES] } },
+        { field: "filter", args: { exclude: [".git"] } },
       ],
     });
     // The token is read from the environment and reaches the engine only inside setSecret.
@@ -67,6 +68,7 @@ describe("packline build", () => {
       ref: [
         { field: "host", args: {} },
         { field: "directory", args: { path: ".", exclude: [...CONTEXT_EXCLUDES] } },
+        { field: "filter", args: { exclude: [".git"] } },
       ],
     });
   });

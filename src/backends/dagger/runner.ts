@@ -37,6 +37,9 @@ export interface RunResult {
   readonly sbom?: Directory;
 }
 
+/** The top-level git directory (or gitfile) a local source may hold; the build never sees it. */
+const GIT_DIR = ".git";
+
 /** Users of the steps: the tool user is the "nonroot" user of distroless-style images. */
 const TOOL_USER = "65532:65532";
 
@@ -107,8 +110,12 @@ async function resolveSource(plan: BuildPlan, inputs: RunInputs): Promise<{ sour
   const lates: Partial<Record<Late, string>> = {};
   if (plan.source.kind === "local") {
     if (!inputs.source) throw new PacklineError("no source directory was given: pass --source <dir> or --repo <url>.");
-    if (needs(plan, "source-digest")) lates["source-digest"] = await inputs.source.digest();
-    return { source: inputs.source, lates };
+    // The plan's source never holds .git, whoever hands the directory over (`dagger call --source .` in a checkout
+    // uploads it; another module may pass a git tree with it): with it, the same files gave another image and
+    // revision than `packline build --source` and the cluster's clone.
+    const source = inputs.source.filter({ exclude: [GIT_DIR] });
+    if (needs(plan, "source-digest")) lates["source-digest"] = await source.digest();
+    return { source, lates };
   }
   const git = plan.source;
   const refName = resolveText(git.ref, lates);

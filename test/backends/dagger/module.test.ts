@@ -44,6 +44,7 @@ describe("Packline.build", () => {
         ref: [
           { field: "host", args: {} },
           { field: "directory", args: { path: "/home/dev/app" } },
+          { field: "filter", args: { exclude: [".git"] } },
         ],
       });
     });
@@ -56,6 +57,7 @@ describe("Packline.build", () => {
         ref: [
           { field: "host", args: {} },
           { field: "directory", args: { path: "/elsewhere/src" } },
+          { field: "filter", args: { exclude: [".git"] } },
         ],
       });
     });

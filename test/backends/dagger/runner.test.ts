@@ -106,6 +106,8 @@ describe("runPlan: a local source published to the registry inside the engine", 
       expect(engine.expand(digestQuery!.resolved)).toEqual([
         { field: "host", args: {} },
         { field: "directory", args: { path: "/home/dev/app" } },
+        // never .git: the revision is the digest of what the build sees
+        { field: "filter", args: { exclude: [".git"] } },
         { field: "digest", args: {} },
       ]);
       const revision = digestQuery!.result as { data: string };
@@ -144,6 +146,7 @@ describe("runPlan: a local source published to the registry inside the engine", 
             ref: [
               { field: "host", args: {} },
               { field: "directory", args: { path: "/home/dev/app" } },
+              { field: "filter", args: { exclude: [".git"] } },
             ],
           },
           "/layers": { ref: [{ field: "directory", args: {} }] },
@@ -404,6 +407,26 @@ describe("runPlan: the result container's route", () => {
     const view = crane(await route({ tag: "v1.0.0", image: "localhost:5000/app" }));
     expect(view.services.map((s) => s.alias)).toEqual(["packline-host-registry"]);
     expect(view.argv).toEqual(["/ko-app/crane", "pull", "--insecure", `packline-host-registry:5000/app@${RELEASED_DIGEST}`, "/tmp/image.tar"]);
+  });
+});
+
+describe("runPlan: a local source holding .git", () => {
+  it("builds it without its top-level .git, and its revision is the digest of what is built", async () => {
+    // `dagger call build --source .` in a checkout uploads .git; another module may pass a git tree that keeps it.
+    // The plan's source never holds .git (as the cluster's clone and packline build), so the image is the same.
+    const checkout = () => dag.git("https://github.com/acme/app").head().tree({ discardGitDir: false });
+    await run({ tag: "v1.0.0" }, { inputs: { source: checkout } }, ({ engine, result }) => {
+      const withoutGit = [
+        { field: "git", args: { url: "https://github.com/acme/app" } },
+        { field: "head", args: {} },
+        { field: "tree", args: { discardGitDir: false } },
+        { field: "filter", args: { exclude: [".git"] } },
+      ];
+      expect(stepViews(engine).build!.sources["/workspace"]).toEqual({ ref: withoutGit });
+      const [digestQuery] = engine.leaves("digest");
+      expect(engine.expand(digestQuery!.resolved)).toEqual([...withoutGit, { field: "digest", args: {} }]);
+      expect(result.revision).toBe((digestQuery!.result as { data: string }).data);
+    });
   });
 });
 
