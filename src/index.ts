@@ -92,7 +92,7 @@ export class Packline {
     /** Set automatically: the module's repository root, built when neither --source nor --repo is given. */
     @argument({ defaultPath: "/", ignore: [".git", "**/node_modules", ".dagger", "sdk"] }) context: Directory,
     /** A directory to build instead of the current (context) directory; not with --repo. */
-    source?: Directory,
+    @argument({ ignore: [".git", "**/node_modules", ".dagger", "sdk"] }) source?: Directory,
     /** A git repository to clone and build, e.g. https://github.com/acme/app. */
     repo?: string,
     /** The git tag, branch or commit to clone with --repo; default: the tag as given. */
@@ -166,7 +166,7 @@ export class Packline {
     /** Set automatically: the module's repository root, built when neither --source nor --repo is given. */
     @argument({ defaultPath: "/", ignore: [".git", "**/node_modules", ".dagger", "sdk"] }) context: Directory,
     /** A directory to build instead of the current (context) directory; not with --repo. */
-    source?: Directory,
+    @argument({ ignore: [".git", "**/node_modules", ".dagger", "sdk"] }) source?: Directory,
     /** A git repository to clone and build, e.g. https://github.com/acme/app. */
     repo?: string,
     /** The git tag, branch or commit to clone with --repo; default: the tag as given. */

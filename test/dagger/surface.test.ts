@@ -75,6 +75,16 @@ describe("the module as dagger call sees it", () => {
     expect(isRequired(context)).toBe(false);
   });
 
+  it("--source leaves out the same as packline build --source, so both upload the same files", () => {
+    // without it, dagger call build --source . in a checkout uploaded .git (and node_modules): another image
+    for (const fn of ["build", "result"]) {
+      const source = packline().methods[fn]!.arguments.source!;
+      expect(source.ignore, fn).toEqual([...CONTEXT_EXCLUDES]);
+      expect(source.defaultPath, fn).toBeUndefined();
+      expect(isRequired(source), fn).toBe(false);
+    }
+  });
+
   it("the registry password is a Secret (env:NAME, file:PATH on the command line), never a string", () => {
     expect(packline().methods.build!.arguments.registryPassword!.type).toEqual({ kind: "OBJECT_KIND", name: "Secret" });
   });
