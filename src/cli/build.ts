@@ -54,6 +54,9 @@ export async function buildThroughEngine(plan: BuildPlan, inputs: CliBuildInputs
   } finally {
     await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", onRejection);
+    // The SDK closes a session it started with a SIGTERM it does not wait for: the CLI's progress output goes on for
+    // a moment. Let it end first, so that what packline prints next (the summary, or its one message) comes last.
+    await log.ended(SESSION_OUTPUT_WAIT_MS);
   }
   if (own === undefined && (sessionError !== undefined || connectionError !== undefined)) own = engineError(sessionError ?? connectionError);
   if (own !== undefined) {
@@ -86,11 +89,38 @@ function firstLines(error: unknown): string {
   return text.split("\n").slice(0, 20).join("\n");
 }
 
-/** Forwards the SDK's progress lines, remembering whether the last one ended ("Downloading CLI... " does not). */
+/** How long packline waits for a closed session's progress output to end before it prints. */
+const SESSION_OUTPUT_WAIT_MS = 30_000;
+
+/**
+ * Forwards the SDK's progress lines, remembering whether the last one ended ("Downloading CLI... " does not), and
+ * whether the output of a session CLI piped into it has ended.
+ */
 class LineTrackingStream extends Writable {
   atLineStart = true;
+  private piped = false;
+  private finished = false;
   constructor(private readonly target: NodeJS.WritableStream) {
     super();
+    this.once("pipe", () => {
+      this.piped = true;
+    });
+    this.once("finish", () => {
+      this.finished = true;
+    });
+  }
+
+  /** Resolves when the piped session output has ended (at once if nothing was piped), or after `ms`. */
+  ended(ms: number): Promise<void> {
+    if (!this.piped || this.finished) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      this.once("finish", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const text = chunk.toString();

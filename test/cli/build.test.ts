@@ -152,23 +152,25 @@ describe("packline build", () => {
  * connect parameters of the fake engine and waits, as the real CLI does. The SDK wraps whatever is thrown inside a
  * session it provisioned ("failed to execute function with automatic provisioning: ..."); packline must not show that.
  */
-function fakeDaggerCli(engine: FakeEngine): { bin: string; calls: () => string } {
+function fakeDaggerCli(engine: FakeEngine, closing = ""): { bin: string; calls: () => string } {
   const dir = mkdtempSync(join(tmp, "dagger-"));
   const bin = join(dir, "dagger");
   const params = JSON.stringify({ port: Number(engine.env.DAGGER_SESSION_PORT), session_token: engine.env.DAGGER_SESSION_TOKEN });
-  // Like `dagger session` (cmd/dagger/session.go), it ends with status 0 on SIGTERM, which is how the SDK closes it.
+  // Like `dagger session` (cmd/dagger/session.go), it ends with status 0 on SIGTERM, which is how the SDK closes it;
+  // `closing` is what it still prints on stderr then (the real CLI's last progress lines), a moment later.
+  const onTerm = closing ? `kill $pid 2>/dev/null; sleep 0.3; printf '%s' '${closing}' >&2; exit 0` : "kill $pid 2>/dev/null; exit 0";
   writeFileSync(
     bin,
-    `#!/bin/sh\necho "$*" >> '${dir}/calls'\ntrap 'kill $pid 2>/dev/null; exit 0' TERM INT\necho '${params}'\nsleep 300 &\npid=$!\nwait $pid\n`,
+    `#!/bin/sh\necho "$*" >> '${dir}/calls'\ntrap '${onTerm.replace(/'/g, "'\\''")}' TERM INT\necho '${params}'\nsleep 300 &\npid=$!\nwait $pid\n`,
   );
   chmodSync(bin, 0o755);
   return { bin, calls: () => readFileSync(join(dir, "calls"), "utf8") };
 }
 
 describe("packline build through an engine the SDK provisions (a dagger CLI)", () => {
-  async function provisioned(args: string[], worldOptions: WorldOptions = {}) {
+  async function provisioned(args: string[], worldOptions: WorldOptions = {}, closing = "") {
     const engine = await startFakeEngine({ answers: world(worldOptions) });
-    const dagger = fakeDaggerCli(engine);
+    const dagger = fakeDaggerCli(engine, closing);
     const saved = { ...process.env };
     delete process.env.DAGGER_SESSION_PORT;
     delete process.env.DAGGER_SESSION_TOKEN;
@@ -201,5 +203,17 @@ describe("packline build through an engine the SDK provisions (a dagger CLI)", (
       "packline: registry:5000/app:1.0.0 is already published (sha256:x) and this build is from revision y: publish a new version.\n",
     );
     expect(run.stderr).not.toMatch(/automatic provisioning|PacklineError|\n {4}at /);
+  });
+
+  it("waits for the session's last progress lines, so that packline's message is the last thing printed", async () => {
+    // The SDK closes the session with a SIGTERM it does not wait for; the real CLI then prints its last progress.
+    const stderr = "packline: registry:5000/app:1.0.0 is already published (sha256:x) and this build is from revision y: publish a new version.\n";
+    const closing = "9   : check DONE\n1   : cli session DONE\n";
+    const run = await provisioned(["--tag", "v1.0.0", "--source", source], { check: { outcome: "failed", exitCode: 4, stderr } }, closing);
+    expect(run.code).toBe(1);
+    expect(run.stderr.endsWith(`${closing}${stderr}`)).toBe(true);
+    const built = await provisioned(["--tag", "v1.0.0", "--source", source], {}, closing);
+    expect(built.code).toBe(0);
+    expect(built.stderr.endsWith(closing)).toBe(true);
   });
 });
