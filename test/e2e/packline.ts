@@ -215,7 +215,7 @@ export interface ArgoPodRun {
  * `-v <volume dir>[/subPath]:<mountPath>[:ro]`; the init containers run first, then the container, each with its
  * image, command, args, env, workingDir, and the pod's restricted settings as a kubelet applies them: the user and
  * group from the pod security context (the template's, patched by its podSpecPatch), no capabilities, no privilege
- * escalation. `values` gives every `{{inputs.parameters.*}}` the template reads.
+ * escalation; the main container with umask 0, as Argo's emissary executor starts it. `values` gives every `{{inputs.parameters.*}}` the template reads.
  */
 export async function runArgoBuildPod(
   yamlText: string,
@@ -263,11 +263,14 @@ export async function runArgoBuildPod(
     });
   const argvs: string[][] = [];
   let output = "";
-  const run = async (c: Obj): Promise<RunResult> => {
+  // Argo's emissary executor starts the main container's command with umask 0 (argoexec's
+  // AllowGrantingAccessToEveryone); init containers start as their image says.
+  const run = async (c: Obj, emissary = false): Promise<RunResult> => {
     const security = c.securityContext ?? {};
     const user = security.runAsUser ?? uid;
     const restricted = !security.privileged;
-    const [entrypoint, ...commandRest] = ((c.command ?? []) as string[]).map(sub);
+    const command = ((c.command ?? []) as string[]).map(sub);
+    const [entrypoint, ...commandRest] = emissary ? ["/bin/sh", "-c", 'umask 0 && exec "$@"', "emissary", ...command] : command;
     const argv = [
       "run",
       "--rm",
@@ -296,7 +299,7 @@ export async function runArgoBuildPod(
     const result = await run(init);
     if (result.exitCode !== 0) return { output, exitCode: result.exitCode, argvs, cleanup: () => removeTree(root) };
   }
-  const main = await run(template.container as Obj);
+  const main = await run(template.container as Obj, true);
   const layers = ((template.container.volumeMounts ?? []) as Obj[]).find((m) => m.mountPath === "/layers");
   const layersDir = layers ? join(dirs[layers.name]!, layers.subPath ?? "") : undefined;
   const report = layersDir && existsSync(join(layersDir, "report.toml")) ? readReport(layersDir) : undefined;

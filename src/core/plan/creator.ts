@@ -9,6 +9,14 @@ import { PATHS, PLATFORM_API, STAGING_TAG, VOLUMES } from "./constants.js";
 import { late } from "./text.js";
 import type { ContainerStep, EnvVar, ImagePlan, Mount, PlanFile, PlanText } from "./types.js";
 
+/**
+ * The creator, started with umask 022 whatever the container's own: the lifecycle and the buildpacks make folders
+ * with the umask, and the image records their modes. Dagger and Docker start processes with 022, but Argo's emissary
+ * executor sets 0 before it starts a container's command (argoexec's AllowGrantingAccessToEveryone): without this,
+ * a cluster build gives another image than a laptop build of the same commit.
+ */
+export const CREATOR_COMMAND = ["/bin/sh", "-c", 'umask 0022 && exec /cnb/lifecycle/creator "$@"', "creator"] as const;
+
 /** Lifecycle exit codes a retry can fix: analyze (32), restore (42) and export (62) read and write registries. */
 export const LIFECYCLE_TRANSIENT_EXIT_CODES = [32, 42, 62] as const;
 
@@ -59,7 +67,7 @@ export function creatorStep(options: BuildOptions, image: ImagePlan, hasRegistry
     // privilege at all, as long as the directories it writes belong to that user (the volumes say so).
     user: { kind: "build-user" },
     privileged: false,
-    command: [["/cnb/lifecycle/creator"]],
+    command: CREATOR_COMMAND.map((part) => [part]),
     args,
     env,
     files,

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { exportArgo } from "../../../src/backends/argo/export.js";
 import { main } from "../../../src/cli/program.js";
 import { PacklineError } from "../../../src/core/errors.js";
+import { CREATOR_COMMAND } from "../../../src/core/plan/creator.js";
 import { ArgoKind, BuildResult, Executor, PodGc } from "../../../src/index.js";
 import { withFakeEngine } from "../../support/fake-engine.js";
 import { callArgo, callBuild, callResult } from "./module-call.js";
@@ -148,7 +149,7 @@ describe("Packline.result", () => {
         { field: "directory", args: { path: "/layers/sbom" } },
         { field: "id", args: {} },
       ]);
-      expect((sbom.find((s) => s.field === "withExec")!.args.args as string[])[0]).toBe("/cnb/lifecycle/creator");
+      expect((sbom.find((s) => s.field === "withExec")!.args.args as string[]).slice(0, 4)).toEqual([...CREATOR_COMMAND]);
     });
   });
 

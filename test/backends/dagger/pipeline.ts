@@ -6,6 +6,7 @@
  */
 import { expect } from "vitest";
 import { PATHS } from "../../../src/core/plan/constants.js";
+import { CREATOR_COMMAND } from "../../../src/core/plan/creator.js";
 import { CHECK_SCRIPT, OUT } from "../../../src/core/plan/scripts.js";
 import { type Answer, answerEnv, type Expanded, type FakeEngine, type RecordedQuery } from "../../support/fake-engine.js";
 
@@ -16,7 +17,13 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 /** The builder's CNB user the fake builder image sets (uid != gid on purpose, as paketobuildpacks' 1001:1000). */
 export const BUILDER_USER = { uid: "1001", gid: "1000" };
 export const TOOL_USER = "65532:65532";
-export const CREATOR = "/cnb/lifecycle/creator";
+/** How the build step starts the creator (with umask 022: src/core/plan/creator.ts). */
+export const CREATOR = CREATOR_COMMAND;
+
+/** Whether an exec's args start the lifecycle's creator. */
+export function isCreator(args: unknown): boolean {
+  return Array.isArray(args) && CREATOR.every((part, i) => args[i] === part);
+}
 
 /** A report.toml as the lifecycle writes it after pushing the staging tag. */
 export function report(digest = STAGED_DIGEST): string {
@@ -28,7 +35,7 @@ export type StepName = "check" | "build" | "release" | "commit-time";
 /** Which of the runner's containers an exec's args belong to. */
 export function stepOfExec(args: unknown): StepName | undefined {
   if (!Array.isArray(args)) return undefined;
-  if (args[0] === CREATOR) return "build";
+  if (isCreator(args)) return "build";
   if (args[0] === "/busybox/sh" && args[2] === CHECK_SCRIPT) return "check";
   if (args[0] === "/busybox/sh" && typeof args[2] === "string" && args[2].includes("crane mutate")) return "release";
   if (args[0] === "git" && args.includes("log")) return "commit-time";

@@ -18,6 +18,7 @@ import {
   CREATOR,
   containerView,
   EXISTING_DIGEST,
+  isCreator,
   onlyInSetSecret,
   RELEASED_DIGEST,
   report,
@@ -154,7 +155,7 @@ describe("runPlan: a local source published to the registry inside the engine", 
         },
       });
       expect(views.build!.argv).toEqual([
-        CREATOR,
+        ...CREATOR,
         "-app=/workspace",
         "-layers=/layers",
         "-platform=/platform",
@@ -212,7 +213,7 @@ describe("runPlan: a local source published to the registry inside the engine", 
       await result.sbom!.id();
       const chain = engine.expand(engine.leaves("id").at(-1)!.resolved);
       expect(chain.at(-2)).toEqual({ field: "directory", args: { path: "/layers/sbom" } });
-      expect(containerView(chain.slice(0, -2)).argv[0]).toBe(CREATOR);
+      expect(isCreator(containerView(chain.slice(0, -2)).argv)).toBe(true);
     });
   });
 });
@@ -221,7 +222,7 @@ describe("runPlan: the check decides", () => {
   it("a version already published from this revision is not built again: the existing digest is the result", async () => {
     await run({ tag: "v1.0.0" }, { world: { check: { outcome: "published", digest: EXISTING_DIGEST } } }, ({ engine, result }) => {
       expect(stepsRun(engine)).toEqual(["check"]);
-      expect(engine.find("withExec").some((s) => (s.args.args as string[])[0] === CREATOR)).toBe(false);
+      expect(engine.find("withExec").some((s) => isCreator(s.args.args))).toBe(false);
       expect(result).toMatchObject({ digest: EXISTING_DIGEST, alreadyPublished: true, published: [`registry:5000/app:1.0.0@${EXISTING_DIGEST}`] });
       expect(result.sbom).toBeUndefined();
     });
@@ -568,7 +569,7 @@ describe("runPlan: creation time, env, buildpacks", () => {
       const build = stepViews(engine).build!;
       expect(build.image).toBe("registry.example.com/builder:90001");
       expect(build.argv).toEqual([
-        CREATOR,
+        ...CREATOR,
         "-app=/workspace",
         "-layers=/layers",
         "-platform=/platform",
@@ -603,6 +604,6 @@ function stepOf(chain: { field: string; args: Record<string, unknown> }[]): stri
   const exec = [...chain].reverse().find((s) => s.field === "withExec");
   const args = exec?.args.args as string[] | undefined;
   if (!args) return undefined;
-  if (args[0] === CREATOR) return "build";
+  if (isCreator(args)) return "build";
   return (args[2] ?? "").includes("crane mutate") ? "release" : "check";
 }

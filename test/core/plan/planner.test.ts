@@ -80,7 +80,10 @@ describe("the build step: the lifecycle creator as the builder's own user", () =
     expect(step.user).toEqual({ kind: "build-user" });
     expect(step.privileged).toBe(false);
     expect(flat([...step.command, ...step.args])).toEqual([
-      "/cnb/lifecycle/creator",
+      "/bin/sh",
+      "-c",
+      'umask 0022 && exec /cnb/lifecycle/creator "$@"',
+      "creator",
       "-app=/workspace",
       "-layers=/layers",
       "-platform=/platform",
