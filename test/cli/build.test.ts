@@ -157,11 +157,13 @@ function fakeDaggerCli(engine: FakeEngine, closing = ""): { bin: string; calls: 
   const bin = join(dir, "dagger");
   const params = JSON.stringify({ port: Number(engine.env.DAGGER_SESSION_PORT), session_token: engine.env.DAGGER_SESSION_TOKEN });
   // Like `dagger session` (cmd/dagger/session.go), it ends with status 0 on SIGTERM, which is how the SDK closes it;
-  // `closing` is what it still prints on stderr then (the real CLI's last progress lines), a moment later.
+  // `closing` is what it still prints on stderr then (the real CLI's last progress lines), a moment later. The sleep
+  // starts before the parameters are printed, so a SIGTERM never comes before $pid is known (an orphaned sleep would
+  // hold stderr open).
   const onTerm = closing ? `kill $pid 2>/dev/null; sleep 0.3; printf '%s' '${closing}' >&2; exit 0` : "kill $pid 2>/dev/null; exit 0";
   writeFileSync(
     bin,
-    `#!/bin/sh\necho "$*" >> '${dir}/calls'\ntrap '${onTerm.replace(/'/g, "'\\''")}' TERM INT\necho '${params}'\nsleep 300 &\npid=$!\nwait $pid\n`,
+    `#!/bin/sh\necho "$*" >> '${dir}/calls'\ntrap '${onTerm.replace(/'/g, "'\\''")}' TERM INT\nsleep 300 &\npid=$!\necho '${params}'\nwait $pid\n`,
   );
   chmodSync(bin, 0o755);
   return { bin, calls: () => readFileSync(join(dir, "calls"), "utf8") };
