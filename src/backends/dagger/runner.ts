@@ -57,6 +57,11 @@ interface Context {
 
 export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunResult> {
   if (plan.version.kind !== "known") throw new PacklineError("internal: the Dagger backend runs plans with a known version.");
+  if (plan.image.target.kind === "host-registry" && !hasHost()) {
+    throw new PacklineError(
+      `--image ${quote(plan.image.name)} is on localhost, which a Dagger module (dagger call) cannot reach: the engine gives modules no access to your machine. Run the same build with npx packline build, which reaches your localhost through a tunnel; or give the registry's address as the engine's containers reach it (with --insecure-registry <host:port> for plain HTTP).`,
+    );
+  }
   const { source, lates } = await resolveSource(plan, inputs);
   lates["run-id"] = randomUUID();
   if (needs(plan, "now")) lates.now = String(Math.floor(Date.now() / 1000));
@@ -184,6 +189,14 @@ async function registrySecrets(plan: BuildPlan, inputs: RunInputs): Promise<{ se
   // Everything derived from the password is redacted too (a registry may echo the base64 "user:password").
   const basic = Buffer.from(`${auth.username}:${password}`, "utf8").toString("base64");
   return { secrets: { [volume.secret.name]: secret }, redact: [password, config, basic] };
+}
+
+/**
+ * Whether this client may reach the caller's machine (dag.host()): a client such as packline build may; a module
+ * may not (the API the engine generates for modules has no host, so a tunnel to localhost cannot be made there).
+ */
+function hasHost(): boolean {
+  return typeof (dag as { host?: unknown }).host === "function";
 }
 
 /** The registry the steps push to when it is not reachable by name: the one inside the engine, or a tunnel. */
