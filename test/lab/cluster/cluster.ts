@@ -371,6 +371,8 @@ export interface WorkflowResult {
   readonly nodes: readonly NodeSummary[];
   /** `argo logs` of the whole workflow, as far as its pods still exist (pods GC'd on success have no logs left). */
   readonly logs: string;
+  /** Every container's log (init containers too) of each pod that did not succeed, by pod name. */
+  readonly failedPodLogs: Readonly<Record<string, string>>;
   /** Seconds from creation to the end, as the controller recorded them. */
   readonly durationSeconds?: number;
   /** The Workflow object as the API server returned it at the end. */
@@ -445,11 +447,32 @@ export async function waitForWorkflow(namespace: string, name: string, timeoutMs
     throw new Error(`${e.message}\n${w ? describeWorkflow(summarize(w, "")) : "(workflow not found)"}`);
   });
   const logs = await argo(["logs", "-n", namespace, name, "--no-color"], { allowFailure: true, timeoutMs: 60_000 });
-  return summarize(wf, logs.stdout + (logs.exitCode === 0 ? "" : logs.stderr));
+  return summarize(wf, logs.stdout + (logs.exitCode === 0 ? "" : logs.stderr), await failedPodLogs(namespace, name));
+}
+
+/**
+ * The logs of a workflow's pods that did not succeed, every container included: `argo logs` shows the main
+ * containers only, and a failure in an init container (a clone) would otherwise leave no trace.
+ */
+export async function failedPodLogs(namespace: string, workflow: string): Promise<Record<string, string>> {
+  const pods = await getJson<KubeList<KubeObject & { status?: { phase?: string } }>>([
+    "-n",
+    namespace,
+    "pods",
+    "-l",
+    `workflows.argoproj.io/workflow=${workflow}`,
+  ]).catch(() => ({ items: [] }));
+  const out: Record<string, string> = {};
+  for (const pod of pods.items) {
+    if (pod.status?.phase === "Succeeded") continue;
+    const r = await kubectl(["-n", namespace, "logs", pod.metadata.name, "--all-containers", "--prefix"], { allowFailure: true, timeoutMs: 30_000 });
+    out[pod.metadata.name] = r.stdout + r.stderr;
+  }
+  return out;
 }
 
 /** The plain-data view of a Workflow object. */
-export function summarize(wf: Workflow, logs: string): WorkflowResult {
+export function summarize(wf: Workflow, logs: string, podLogs: Readonly<Record<string, string>> = {}): WorkflowResult {
   const params = (list: readonly Parameter[] | undefined) =>
     Object.fromEntries((list ?? []).filter((p) => p.value !== undefined).map((p) => [p.name, String(p.value)]));
   const nodes: NodeSummary[] = Object.values(wf.status?.nodes ?? {}).map((n) => ({
@@ -473,6 +496,7 @@ export function summarize(wf: Workflow, logs: string): WorkflowResult {
     outputs: params(wf.status?.outputs?.parameters),
     nodes,
     logs,
+    failedPodLogs: podLogs,
     durationSeconds: started && finished ? (finished - started) / 1000 : undefined,
     workflow: wf,
   };
@@ -482,9 +506,20 @@ export function summarize(wf: Workflow, logs: string): WorkflowResult {
 export function describeWorkflow(r: WorkflowResult): string {
   const lines = [`workflow ${r.namespace}/${r.name}: ${r.phase}${r.message ? ` (${r.message})` : ""}`];
   for (const n of r.nodes) lines.push(`  ${n.phase} ${n.type} ${n.displayName}${n.message ? `: ${n.message}` : ""}`);
-  const logs = r.logs.trim().split("\n").slice(-30);
-  if (logs.length && logs[0]) lines.push("logs (last lines):", ...logs.map((l) => `  ${l}`));
+  const failed = Object.entries(r.failedPodLogs);
+  for (const [pod, log] of failed) {
+    lines.push(`pod ${pod} (did not succeed), last lines of every container:`, ...tail(log, 40));
+  }
+  if (failed.length === 0 && r.logs.trim()) lines.push("logs (last lines):", ...tail(r.logs, 30));
   return lines.join("\n");
+}
+
+function tail(text: string, n: number): string[] {
+  return text
+    .trim()
+    .split("\n")
+    .slice(-n)
+    .map((l) => `  ${l}`);
 }
 
 /** The node of a workflow whose display name (step or task name) is `displayName`. */
