@@ -257,16 +257,30 @@ function execArgs(ctx: Context, step: ContainerStep): string[] {
   return [...step.command, ...step.args].map((t) => resolveText(t, ctx.lates));
 }
 
-/** Runs a registry step; a failure becomes packline's own message from the step ("packline: ..." lines). */
+/** How many lines of a tool's output a step's message that ends in ":" takes after it (the cause it announces). */
+const CAUSE_LINES = 10;
+
+/**
+ * Runs a registry step; a failure becomes packline's own message from the step ("packline: ..." lines). A message
+ * that ends in ":" announces the cause the step prints after it (crane's error: "connection refused", a TLS error...),
+ * which is kept: without it, a stopped registry gave "could not look up ... (a retry may help):" and nothing more.
+ */
 async function runStep(ctx: Context, step: ContainerStep): Promise<Container> {
   const ran = stepContainer(ctx, step).withExec(execArgs(ctx, step), { expect: ReturnType.Any });
   const code = await ran.exitCode();
   if (code !== 0) {
     const stderr = redact(stripAnsi(await ran.stderr()), ctx.redact);
-    const own = stderr
-      .split("\n")
-      .filter((line) => line.startsWith("packline: "))
-      .map((line) => line.slice("packline: ".length));
+    const own: string[] = [];
+    let cause = 0;
+    for (const line of stderr.split("\n")) {
+      if (line.startsWith("packline: ")) {
+        own.push(line.slice("packline: ".length));
+        cause = line.trimEnd().endsWith(":") ? CAUSE_LINES : 0;
+      } else if (cause > 0 && line.trim() !== "") {
+        own.push(line);
+        cause--;
+      }
+    }
     throw new PacklineError(
       own.length > 0 ? own.join("\n") : `the ${step.name} step failed (exit code ${code}):\n${stderr.trim().split("\n").slice(-10).join("\n")}`,
     );

@@ -240,6 +240,17 @@ describe("runPlan: the check decides", () => {
     expect(stepsRun(engine)).toEqual(["check"]);
   });
 
+  it("a message that ends in a colon keeps the cause the step printed after it (a registry that does not answer)", async () => {
+    const stderr =
+      "packline: could not look up registry.example.com/acme/app:1.0.0 in registry registry.example.com (a retry may help):\n" +
+      'Error: fetching config: Get "https://registry.example.com/v2/": dial tcp 10.0.0.1:443: connect: connection refused\n';
+    const { error } = await failure({ tag: "v1.0.0", image: IMAGE }, { world: { check: { outcome: "failed", exitCode: 1, stderr } } });
+    expect(error.message).toBe(
+      "could not look up registry.example.com/acme/app:1.0.0 in registry registry.example.com (a retry may help):\n" +
+        'Error: fetching config: Get "https://registry.example.com/v2/": dial tcp 10.0.0.1:443: connect: connection refused',
+    );
+  });
+
   it("a step failing without a packline line reports its exit code and the end of its stderr", async () => {
     const stderr = `${Array.from({ length: 12 }, (_, i) => `line ${i}`).join("\n")}\n`;
     const { error } = await failure({ tag: "v1.0.0" }, { world: { check: { outcome: "failed", exitCode: 1, stderr } } });
