@@ -6,7 +6,7 @@
  * Logs of successful pods are gone once Argo's pod GC deletes them, so tests that read a successful step's log render
  * with `--pod-gc none`.
  */
-import { describe, expect, it } from "vitest";
+import { describe, type ExpectStatic, it } from "vitest";
 import { claims, createClaim, deleteNamespace, describeWorkflow, node, submit, type WorkflowResult } from "./cluster.js";
 import {
   attempts,
@@ -23,19 +23,21 @@ import {
 
 const BUILD_TIMEOUT = 10 * 60_000;
 
-function expectSucceeded(r: WorkflowResult): void {
+function expectSucceeded(expect: ExpectStatic, r: WorkflowResult): void {
   expect(r.phase, describeWorkflow(r)).toBe("Succeeded");
 }
 
-describe("packline argo on the real controller", () => {
+// Concurrent: each test has its own namespace and repository, and a build spends most of its minute waiting for the
+// controller's next look at it; one at a time, the file takes four times as long.
+describe.concurrent("packline argo on the real controller", () => {
   it(
     "WorkflowTemplate: submit --from -p tag=v1.0.0 --wait Succeeds; the digest output is the registry's",
-    async () => {
+    async ({ expect }) => {
       const space = await buildSpace("tmpl");
       try {
         const [template] = await renderAndApply(space);
         const r = await submitTemplate(space, template!, { tag: "v1.0.0" }, { argoWait: true });
-        expectSucceeded(r);
+        expectSucceeded(expect, r);
         expect(await published(space)).toEqual(["1.0.0"]);
         const digest = await publishedDigest(space, "1.0.0");
         expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -50,20 +52,20 @@ describe("packline argo on the real controller", () => {
 
   it(
     "publishes the tags each version promises: release, 0.x and prerelease, from one template",
-    async () => {
+    async ({ expect }) => {
       const space = await buildSpace("versions");
       try {
         const [template] = await renderAndApply(space, ["--floating-tags", "--latest"]);
         const ref = space.lab.git.repos.fixture.tag;
         // one after the other: each run's tags are read from the same repository
         const release = await submitTemplate(space, template!, { tag: "v1.0.0" });
-        expectSucceeded(release);
+        expectSucceeded(expect, release);
         expect(await published(space)).toEqual(["1", "1.0", "1.0.0", "latest"]);
         const zero = await submitTemplate(space, template!, { tag: "0.4.2", ref });
-        expectSucceeded(zero);
+        expectSucceeded(expect, zero);
         expect(await published(space)).toEqual(["0.4", "0.4.2", "1", "1.0", "1.0.0", "latest"]);
         const pre = await submitTemplate(space, template!, { tag: "1.1.0-rc.1", ref });
-        expectSucceeded(pre);
+        expectSucceeded(expect, pre);
         expect(await published(space)).toEqual(["0.4", "0.4.2", "1", "1.0", "1.0.0", "1.1.0-rc.1", "latest"]);
         for (const [r, tag] of [
           [release, "1.0.0"],
@@ -81,14 +83,14 @@ describe("packline argo on the real controller", () => {
 
   it(
     "--kind workflow with --tag, submitted directly, Succeeds the same way",
-    async () => {
+    async ({ expect }) => {
       const space = await buildSpace("kind-wf");
       try {
         const yaml = await packlineArgo(labOptions(space, ["--kind", "workflow", "--tag", "v1.0.0"]));
         const [wf] = objects(yaml);
         expect(wf?.kind).toBe("Workflow");
         const r = await submit({ namespace: space.namespace, manifest: yaml, timeoutMs: BUILD_TIMEOUT });
-        expectSucceeded(r);
+        expectSucceeded(expect, r);
         expect(await published(space)).toEqual(["1.0.0"]);
         expect(r.outputs.digest).toBe(await publishedDigest(space, "1.0.0"));
       } finally {
@@ -100,7 +102,7 @@ describe("packline argo on the real controller", () => {
 
   it(
     "a bad version at submit time fails in the version step with packline's message, once, and publishes nothing",
-    async () => {
+    async ({ expect }) => {
       const space = await buildSpace("badver");
       try {
         const [template] = await renderAndApply(space);
@@ -121,7 +123,7 @@ describe("packline argo on the real controller", () => {
 
   it(
     "a wrong registry secret fails with a message naming the registry, without retries",
-    async () => {
+    async ({ expect }) => {
       const space = await buildSpace("badauth", { registryPassword: "not-the-password" });
       try {
         const [template] = await renderAndApply(space);
@@ -140,13 +142,13 @@ describe("packline argo on the real controller", () => {
 
   it(
     "--git-secret clones a repository that needs a token",
-    async () => {
+    async ({ expect }) => {
       const space = await buildSpace("gitsecret");
       try {
         const secret = await gitSecret(space);
         const [template] = await renderAndApply(space, ["--git-secret", secret], space.lab.git.repos.fixturePrivate.url);
         const r = await submitTemplate(space, template!, { tag: "v1.0.0" });
-        expectSucceeded(r);
+        expectSucceeded(expect, r);
         expect(await published(space)).toEqual(["1.0.0"]);
       } finally {
         await deleteNamespace(space.namespace, false);
@@ -157,17 +159,17 @@ describe("packline argo on the real controller", () => {
 
   it(
     "--cache-pvc: the second build reuses the first one's cache",
-    async () => {
+    async ({ expect }) => {
       const space = await buildSpace("cache");
       try {
         // the claim the user makes; the default StorageClass binds it at the first build
         await createClaim(space.namespace, "buildpacks-cache", "256Mi");
         const [template] = await renderAndApply(space, ["--cache-pvc", "buildpacks-cache", "--pod-gc", "none"]);
         const first = await submitTemplate(space, template!, { tag: "v1.0.0" });
-        expectSucceeded(first);
+        expectSucceeded(expect, first);
         expect(first.logs).toContain("---> cache: no stamp layer yet");
         const second = await submitTemplate(space, template!, { tag: "1.0.1", ref: space.lab.git.repos.fixture.tag });
-        expectSucceeded(second);
+        expectSucceeded(expect, second);
         expect(second.logs).toContain("---> cache: reusing the stamp layer (builds before this one: 1)");
       } finally {
         await deleteNamespace(space.namespace, false);
@@ -178,12 +180,12 @@ describe("packline argo on the real controller", () => {
 
   it(
     "in a namespace that enforces the restricted Pod Security Standard, the default workflow Succeeds",
-    async () => {
+    async ({ expect }) => {
       const space = await buildSpace("restricted", { restricted: true });
       try {
         const [template] = await renderAndApply(space);
         const r = await submitTemplate(space, template!, { tag: "v1.0.0" });
-        expectSucceeded(r);
+        expectSucceeded(expect, r);
         expect(await published(space)).toEqual(["1.0.0"]);
       } finally {
         await deleteNamespace(space.namespace, false);
@@ -194,13 +196,13 @@ describe("packline argo on the real controller", () => {
 
   it(
     "--env values with {{ }}, $(...), quotes and unicode reach the build unchanged through the controller",
-    async () => {
+    async ({ expect }) => {
       const space = await buildSpace("env");
       const value = `{{workflow.name}} {{inputs.parameters.tag}} $(id -u) \`uname\` "double" 'single' \\ ünïcødé ✓`;
       try {
         const [template] = await renderAndApply(space, ["--env", `GREETING=${value}`, "--pod-gc", "none"]);
         const r = await submitTemplate(space, template!, { tag: "v1.0.0" });
-        expectSucceeded(r);
+        expectSucceeded(expect, r);
         expect(r.logs).toContain(`---> build-time env GREETING=${value}\n`);
       } finally {
         await deleteNamespace(space.namespace, false);
@@ -211,7 +213,7 @@ describe("packline argo on the real controller", () => {
 
   it(
     "is callable from a user's own workflow (templateRef) that uses the digest",
-    async () => {
+    async ({ expect }) => {
       const space = await buildSpace("caller");
       try {
         const [template] = await renderAndApply(space);
@@ -255,7 +257,7 @@ describe("packline argo on the real controller", () => {
           },
         };
         const r = await submit({ namespace: space.namespace, manifest: caller, timeoutMs: BUILD_TIMEOUT });
-        expectSucceeded(r);
+        expectSucceeded(expect, r);
         expect(node(r, "use").outputs.seen).toBe(await publishedDigest(space, "1.0.0"));
       } finally {
         await deleteNamespace(space.namespace, false);
