@@ -107,6 +107,14 @@ inner() {
   mount -t overlay overlay -o "lowerdir=/usr,upperdir=$dir/ovl/usr/upper,workdir=$dir/ovl/usr/work" /usr
   mount -t overlay overlay -o "lowerdir=/etc,upperdir=$dir/ovl/etc/upper,workdir=$dir/ovl/etc/work" /etc
   mount -t tmpfs tmpfs /run
+  # The engine's CNI plugins keep their IPAM state and cache in /var/lib/cni: an overlay keeps /var/lib in this
+  # namespace too (its upper dir in this tmpfs), and the engine's own dir, which may be under /var/lib, is bound back
+  # from a descriptor opened before the overlay hid it (--no-canonicalize: the path itself now names the overlay).
+  mkdir -p /run/packline-var-lib/upper /run/packline-var-lib/work
+  exec 9<"$dir"
+  mount -t overlay overlay -o "lowerdir=/var/lib,upperdir=/run/packline-var-lib/upper,workdir=/run/packline-var-lib/work" /var/lib
+  mount --no-canonicalize --bind /proc/self/fd/9 "$dir"
+  exec 9<&-
   mkdir -p /run/dagger /etc/dagger /usr/local/bin /usr/local/share/dagger
   # where the engine image puts its binaries (engine/distconsts); Debian's runc is 1.1.5, which is fine on cgroup v1
   ln -sf "$bindir/bin/dagger-engine" /usr/local/bin/dagger-engine
