@@ -19,6 +19,10 @@ for m in midterm dang tuist-v tuist-de; do ls "$src"/vito-$m*.tar.xz >/dev/null 
 key=$(cd "$src" && sha256sum dagger-*.tar.xz vito-*.tar.xz | sha256sum | cut -c1-16)
 out="$CACHE/dagger/$key"
 version=v0.21.9
+# One build at a time (labs with different state dirs share the cache): wait for another, then use what it made.
+mkdir -p "$CACHE/locks"
+exec {lock_fd}> "$CACHE/locks/dagger.lock"
+flock -w 3600 "$lock_fd" || die "waited an hour for $CACHE/locks/dagger.lock"
 if [ -x "$out/bin/dagger-engine" ] && [ -x "$out/bin/dagger" ] && [ -x "$out/bin/dagger-init" ] && [ -x "$out/cni/dnsname" ]; then
   log "dagger $version: cached in $out"
   echo "$out"; exit 0

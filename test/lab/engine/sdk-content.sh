@@ -50,6 +50,10 @@ tsx_bin="$repo/node_modules/.bin/tsx"
 
 key=$( { basename "$dagger_out"; sha256sum "$here/sdk-content.sh" "$here/oci.ts" | cut -d' ' -f1; go version; } | sha256sum | cut -c1-16)
 out="$CACHE/dagger-sdk/$key"
+# One build at a time (labs with different state dirs share the cache): wait for another, then use what it made.
+mkdir -p "$CACHE/locks"
+exec {lock_fd}> "$CACHE/locks/dagger-sdk.lock"
+flock -w 1800 "$lock_fd" || die "waited 30 minutes for $CACHE/locks/dagger-sdk.lock"
 if [ -f "$out/done" ]; then
   log "dagger SDK content: cached in $out"
   echo "$out"; exit 0
