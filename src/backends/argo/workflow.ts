@@ -17,9 +17,6 @@ import { BAD_VERSION_EXIT } from "./version-script.js";
 
 type Obj = Record<string, unknown>;
 
-/** git's exit code for a fatal error (a failed fetch). */
-const GIT_FATAL_EXIT = 128;
-
 /** The non-root user of the helper images' steps ("nonroot" of distroless-style images). */
 const TOOL_UID = 65532;
 
@@ -247,14 +244,14 @@ function inputsOf(lates: readonly Late[], extra: string[] = []): Obj {
 }
 
 /** Retries only what a retry can fix: pod errors, and the exit codes the step names as transient. */
-function retryStrategy(argo: ArgoOptions, transient: readonly number[] | undefined): Obj {
+function retryStrategy(argo: ArgoOptions, transient: readonly number[] | undefined, alsoWhen?: string): Obj {
   if (argo.retries === 0 || !transient || transient.length === 0) return {};
   return {
     retryStrategy: {
       // IntOrString fields are strings: the schema (and some validators) refuse bare numbers.
       limit: String(argo.retries),
       retryPolicy: "Always",
-      expression: `lastRetry.status == 'Error' || (lastRetry.status == 'Failed' && asInt(lastRetry.exitCode) in [${transient.join(", ")}])`,
+      expression: `lastRetry.status == 'Error' || (lastRetry.status == 'Failed' && asInt(lastRetry.exitCode) in [${transient.join(", ")}])${alsoWhen ? ` || (${alsoWhen})` : ""}`,
       backoff: { duration: "10s", factor: "2" },
     },
   };
@@ -474,9 +471,10 @@ function buildTemplate(plan: BuildPlan, argo: ArgoOptions, detectUser: boolean):
       lates.filter((l) => l !== "tag" && l !== "commit"),
       ["tag", "ref", "commit", ...(detectUser ? ["uid", "gid"] : [])],
     ),
-    // The clone init container fails with git's 128 when the network fails (the resolve step checked the ref and
-    // the credentials already): worth a retry too.
-    ...retryStrategy(argo, step.transientExitCodes && [...step.transientExitCodes, GIT_FATAL_EXIT]),
+    // A failed clone init container is worth a retry too: the resolve step has checked the ref and the credentials,
+    // so what fails now is the network or the server. Argo reports an init container's failure with the main
+    // container's exit code unknown (-1) and the message "clone: Error (exit code N)".
+    ...retryStrategy(argo, step.transientExitCodes, "lastRetry.status == 'Failed' && lastRetry.message matches '^clone: '"),
     ...(podSecurity ? { securityContext: podSecurity } : {}),
     ...(step.privileged
       ? {}

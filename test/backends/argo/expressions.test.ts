@@ -32,11 +32,17 @@ async function evaluate(requests: EvalRequest[]): Promise<Json[]> {
 }
 
 /** Would Argo retry after an attempt that ended so? (processNodeRetries' scope: lastRetry.*) */
-function retryRequest(expression: string, status: "Failed" | "Error", exitCode: number): EvalRequest {
+function retryRequest(expression: string, status: "Failed" | "Error", exitCode: number, message = ""): EvalRequest {
   return {
     kind: "retry",
     expression,
-    vars: { retries: "0", "lastRetry.exitCode": String(exitCode), "lastRetry.status": status, "lastRetry.duration": "12", "lastRetry.message": "" },
+    vars: {
+      retries: "0",
+      "lastRetry.exitCode": String(exitCode),
+      "lastRetry.status": status,
+      "lastRetry.duration": "12",
+      "lastRetry.message": message,
+    },
   };
 }
 
@@ -46,15 +52,14 @@ describe("retries: only what a retry can fix", () => {
     resolve: [RESOLVE_EXIT.transient],
     "builder-user": [1],
     check: [EXIT.transient],
-    // git's 128 is the clone init container's failed fetch (the resolve step checked the ref and credentials)
-    build: [...LIFECYCLE_TRANSIENT_EXIT_CODES, 128],
+    build: LIFECYCLE_TRANSIENT_EXIT_CODES,
     release: [EXIT.transient],
   };
   const permanent: Record<string, readonly number[]> = {
     resolve: [BAD_VERSION_EXIT, RESOLVE_EXIT.credentials, RESOLVE_EXIT.missingRef, 128],
     "builder-user": [2],
     check: [EXIT.credentials, EXIT.refused, 2, 127],
-    build: [1, 2, 20, 21, 51, 52],
+    build: [1, 2, 20, 21, 51, 52, 128],
     release: [EXIT.credentials, EXIT.refused, EXIT.noDigest],
   };
 
@@ -65,6 +70,17 @@ describe("retries: only what a retry can fix", () => {
       [retryRequest(strategy.expression, "Error", 0), true], // the pod itself failed (evicted, deleted): retry
       ...transient[name]!.map((code): [EvalRequest, boolean] => [retryRequest(strategy.expression, "Failed", code), true]),
       ...permanent[name]!.map((code): [EvalRequest, boolean] => [retryRequest(strategy.expression, "Failed", code), false]),
+    ];
+    expect(await evaluate(cases.map(([r]) => r))).toEqual(cases.map(([, retry]) => retry));
+  });
+
+  it("build: a failed clone init container is retried (the main container's exit code is then -1), a failed prepare is not", async () => {
+    const expression = templates.build.retryStrategy.expression;
+    const cases: [EvalRequest, boolean][] = [
+      [retryRequest(expression, "Failed", -1, "clone: Error (exit code 128)"), true],
+      [retryRequest(expression, "Failed", -1, "clone: Error (exit code 1)"), true],
+      [retryRequest(expression, "Failed", -1, "prepare: Error (exit code 1)"), false],
+      [retryRequest(expression, "Failed", 51, "main: Error (exit code 51)"), false],
     ];
     expect(await evaluate(cases.map(([r]) => r))).toEqual(cases.map(([, retry]) => retry));
   });
