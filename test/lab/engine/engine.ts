@@ -62,8 +62,7 @@ export function engine(): EngineInfo {
   const e = findEngine();
   if (!e) {
     throw new Error(
-      `no Dagger engine is up (${engineEnvFile()} is missing): run the suite with npm run test:engine, or ` +
-        "test/lab/engine/engine.sh up first",
+      `no Dagger engine is up (${engineEnvFile()} is missing): run the suite with npm run test:engine, or ` + "test/lab/engine/engine.sh up first",
     );
   }
   return e;
@@ -152,10 +151,7 @@ export function run(
  * Runs the `dagger` CLI against the engine. --progress=plain keeps stderr readable; the working directory decides
  * which module `dagger call`/`functions` loads (use a copy: see moduleCopy).
  */
-export function runDagger(
-  args: readonly string[],
-  opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
-): Promise<Ran> {
+export function runDagger(args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Ran> {
   return run(engine().cliBin, ["--progress=plain", ...args], {
     cwd: opts.cwd,
     env: { ...engineEnv(), ...opts.env },
@@ -203,11 +199,9 @@ export async function moduleCopy(ref = process.env.PACKLINE_ENGINE_MODULE_REF): 
     });
     if (tar.code !== 0) throw new Error(`copying the working tree failed: ${tar.stderr}`);
   }
-  const g = await run(
-    "sh",
-    ["-c", "git init -q && git add -A && git -c user.name=lab -c user.email=lab@packline.invalid commit -qm copy"],
-    { cwd: dir },
-  );
+  const g = await run("sh", ["-c", "git init -q && git add -A && git -c user.name=lab -c user.email=lab@packline.invalid commit -qm copy"], {
+    cwd: dir,
+  });
   if (g.code !== 0) throw new Error(`git init of the module copy failed: ${g.stderr}`);
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
   return dir;

@@ -5,9 +5,9 @@
  * or not.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ENGINE_DIR, LAB_STATE, REPO_ROOT, findEngine } from "./engine.js";
+import { ENGINE_DIR, findEngine, LAB_STATE, REPO_ROOT } from "./engine.js";
 
 function script(path: string, arg: string): number {
   const r = spawnSync("bash", [path, arg], { stdio: ["ignore", "inherit", "inherit"], env: process.env });
@@ -21,13 +21,25 @@ function labRunning(): boolean {
   return existsSync(`/proc/${readFileSync(pidFile, "utf8").trim()}/ns/net`);
 }
 
-export default function setup(): (() => void) | void {
+/**
+ * The tests' temp dirs (fixture and module copies, what the e2e helpers mount into the lab's Docker) go in the lab's
+ * state, as test/lab/run.sh puts its suites': lab.sh down removes them, and no other lab's ever meet them.
+ */
+function useLabTmp(): void {
+  const tmp = join(LAB_STATE, "tmp");
+  mkdirSync(tmp, { recursive: true });
+  chmodSync(tmp, 0o1777);
+  process.env.TMPDIR = tmp;
+}
+
+export default function setup(): (() => void) | undefined {
   const ci = process.env.CI === "true";
   const fail = (why: string) =>
     new Error(`packline engine suite: no Dagger engine, so no test can run${ci ? " (CI=true: a failure)" : ""}.\nWhy: ${why}`);
   if (process.env.PACKLINE_ENGINE_REUSE === "1") {
     if (!findEngine()) throw fail(`PACKLINE_ENGINE_REUSE=1 but no engine is up (${join(LAB_STATE, "engine", "env")})`);
     console.log("packline engine suite: reusing the engine that is up (no setup, no teardown)");
+    useLabTmp();
     return;
   }
   const engineSh = join(ENGINE_DIR, "engine.sh");
@@ -42,6 +54,7 @@ export default function setup(): (() => void) | void {
     }
     startedLab = true;
   }
+  if (labRunning()) useLabTmp();
   const started = Date.now();
   if (script(engineSh, "up") !== 0) {
     script(engineSh, "down");

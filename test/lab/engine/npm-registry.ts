@@ -36,7 +36,11 @@ export function packageJsonOf(tgz: Buffer): Record<string, unknown> {
   for (let off = 0; off + 512 <= tar.length; ) {
     const header = tar.subarray(off, off + 512);
     if (header.every((b) => b === 0)) break;
-    const field = (s: number, n: number) => header.subarray(s, s + n).toString("utf8").replace(/\0.*$/s, "");
+    const field = (s: number, n: number) =>
+      header
+        .subarray(s, s + n)
+        .toString("utf8")
+        .replace(/\0.*$/s, "");
     const name = (field(345, 155) ? `${field(345, 155)}/` : "") + field(0, 100);
     const size = parseInt(field(124, 12).trim() || "0", 8);
     const type = field(156, 1);
@@ -54,7 +58,8 @@ function compare(a: string, b: string): number {
   const pa = a.split(/[.-]/).map((x) => (/^\d+$/.test(x) ? Number(x) : x));
   const pb = b.split(/[.-]/).map((x) => (/^\d+$/.test(x) ? Number(x) : x));
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? -1, y = pb[i] ?? -1;
+    const x = pa[i] ?? -1,
+      y = pb[i] ?? -1;
     if (x === y) continue;
     if (typeof x === "number" && typeof y === "number") return x - y;
     return String(x) < String(y) ? -1 : 1;
@@ -69,7 +74,8 @@ export function loadPool(dir: string, base: string): Map<string, Packument> {
     const path = join(dir, f);
     const bytes = readFileSync(path);
     const man = packageJsonOf(bytes);
-    const name = String(man.name), version = String(man.version);
+    const name = String(man.name),
+      version = String(man.version);
     const e = pk.get(name) ?? { name, "dist-tags": { latest: version }, versions: {}, files: {} };
     e.versions[version] = {
       ...man,
@@ -169,9 +175,7 @@ export function productionClosure(lock: { packages: Record<string, LockEntry> },
       out.set(p, `${name}@${e.version}`);
       visit(p, e.dependencies ?? {}, false);
       visit(p, e.optionalDependencies ?? {}, true);
-      const peers = Object.fromEntries(
-        Object.entries(e.peerDependencies ?? {}).filter(([n]) => !e.peerDependenciesMeta?.[n]?.optional),
-      );
+      const peers = Object.fromEntries(Object.entries(e.peerDependencies ?? {}).filter(([n]) => !e.peerDependenciesMeta?.[n]?.optional));
       visit(p, peers, true);
     }
   };

@@ -3,16 +3,15 @@
  * through the mirror (unchanged names), containers run, a registry:3 service with crane and import_ works (packline's
  * engine-registry pattern), containers reach the lab address, and the engine's log is there to read.
  */
-import { dag } from "@dagger.io/dagger";
+
 import { randomBytes } from "node:crypto";
+import { dag } from "@dagger.io/dagger";
 import { describe, expect, it } from "vitest";
-import { IMAGES_REGISTRY, LAB_ADDR, engine, engineLog, withEngine } from "./engine.js";
+import { engine, engineLog, IMAGES_REGISTRY, LAB_ADDR, withEngine } from "./engine.js";
 
 describe("the lab's Dagger engine", () => {
   it("runs a container from busybox (docker.io, mirrored to the lab's images registry)", async () => {
-    const out = await withEngine(() =>
-      dag.container().from("busybox").withExec(["sh", "-c", "echo hello from $(uname -s)"]).stdout(),
-    );
+    const out = await withEngine(() => dag.container().from("busybox").withExec(["sh", "-c", "echo hello from $(uname -s)"]).stdout());
     expect(out).toBe("hello from Linux\n");
   });
 
@@ -36,11 +35,13 @@ describe("the lab's Dagger engine", () => {
         .asService();
       const crane = dag.container().from("gcr.io/go-containerregistry/crane:v0.20.6").withServiceBinding("registry", registry);
       const copied = crane.withExec([
-        "/ko-app/crane", "copy", "--insecure", `${IMAGES_REGISTRY}/library/busybox:latest`, "registry:5000/smoke/busybox:1",
+        "/ko-app/crane",
+        "copy",
+        "--insecure",
+        `${IMAGES_REGISTRY}/library/busybox:latest`,
+        "registry:5000/smoke/busybox:1",
       ]);
-      const digest = (
-        await copied.withExec(["/ko-app/crane", "digest", "--insecure", "registry:5000/smoke/busybox:1"]).stdout()
-      ).trim();
+      const digest = (await copied.withExec(["/ko-app/crane", "digest", "--insecure", "registry:5000/smoke/busybox:1"]).stdout()).trim();
       const tarball = copied
         .withExec(["/ko-app/crane", "pull", "--insecure", `registry:5000/smoke/busybox@${digest}`, "/image.tar"])
         .file("/image.tar");
@@ -71,6 +72,7 @@ describe("the lab's Dagger engine", () => {
         .container()
         .from("busybox")
         .withSecretVariable("TOKEN", dag.setSecret(`smoke-${Date.now()}`, secret))
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, not a template
         .withExec(["sh", "-c", 'echo "token=$TOKEN"; echo "length=${#TOKEN}"'])
         .stdout(),
     );
