@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const insecure = lab.insecureRegistries.flatMap((r) => ["--insecure-registry", r]);
   const figures: Record<string, number[]> = {};
   const add = (name: string, value: number) => {
-    (figures[name] ??= []).push(value);
+    figures[name] = [...(figures[name] ?? []), value];
     console.log(`  ${name}: ${value.toFixed(1)} s`);
   };
 
