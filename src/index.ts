@@ -15,7 +15,7 @@ import { DEFAULT_BUILDER } from "./core/options/table.js";
 import { validateBuild } from "./core/options/validate.js";
 import { planBuild } from "./core/plan/planner.js";
 
-/** What `packline argo` generates (Dagger shows the values as WORKFLOW_TEMPLATE and WORKFLOW; any case works). */
+/** What `packline argo` generates (Dagger shows the values as WORKFLOW_TEMPLATE and WORKFLOW; `dagger call` takes any case, with `_`). */
 export enum ArgoKind {
   /** A reusable WorkflowTemplate: kubectl apply it once, then argo submit --from workflowtemplate/<name>. */
   WorkflowTemplate = "workflow-template",
