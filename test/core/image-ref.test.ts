@@ -43,7 +43,7 @@ describe("parseImageRepository: valid repositories", () => {
     expect(parseImageRepository(name).name).toBe(name);
   });
 
-  // Regression (src/image-ref.ts): the documented rule is "library/app on Docker Hub for a single-component name", but an
+  // Regression (src/core/image-ref.ts): the documented rule is "library/app on Docker Hub for a single-component name", but an
   // explicit docker.io registry keeps the bare path, so `docker.io/app` and `app` (the same image) disagree.
   // Fix: `const fullPath = (registry === "docker.io" || registry === "index.docker.io") && !path.includes("/") ? ...`.
   it("docker.io/app is the same repository as app (path library/app)", () => {
