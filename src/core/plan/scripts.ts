@@ -2,12 +2,12 @@
  * The POSIX sh scripts of the check and release steps (run by the crane image's busybox sh, in every backend).
  * They read every value from environment variables, never from their own text, so no user value is ever parsed as
  * shell code or as an Argo template. Exit codes: 0 done; 1 a failure a retry may fix (network, registry errors);
- * 3 the registry refused the credentials; 4 the version's tag holds another revision (nothing was tagged); 5 the
- * build reported no digest.
+ * 3 the registry refused the credentials; 4 the version's tag holds another revision or other build options, or
+ * another build took it meanwhile (nothing was tagged); 5 the build reported no digest (or its image no creation time).
  */
 import { CRANE } from "../images.js";
 
-/** The label that says which build options made an image (a digest of the plan's build step). */
+/** The label that says which build options made an image (a digest of them: planner.ts, buildInputsOf). */
 export const BUILD_INPUTS_LABEL = "io.packline.build-inputs";
 
 export const EXIT = { transient: 1, credentials: 3, refused: 4, noDigest: 5 } as const;
