@@ -29,7 +29,7 @@ export interface RunResult {
   /** Every reference pinned to the digest: `image:tag@sha256:...`. */
   readonly published: readonly string[];
   readonly revision: string;
-  /** True when the version was already published from this revision: nothing was built. */
+  /** True when the version was already published from this revision with the same build options: nothing was built. */
   readonly alreadyPublished: boolean;
   /** The published image as a container (evaluated when used). */
   readonly container: Container;

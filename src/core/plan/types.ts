@@ -9,10 +9,10 @@ import type { VersionShape } from "../version.js";
 
 /**
  * A value the plan cannot hold when it is made, because it is known only when the build runs. Each backend supplies
- * it in its own way (Dagger: while it runs; Argo: a workflow parameter or a step output).
+ * it in its own way (Dagger: while it runs; Argo: a workflow parameter, a step output or one of Argo's variables).
  * - `tag`, `version`, `major`, `minor`: the version as given, normalized, and its parts, when the version is a
  *   parameter supplied at submit time (a cluster run); a plan made with a known version holds them as text;
- * - `now`: unix seconds when the build starts;
+ * - `now`: unix seconds when the build starts (Argo: when the workflow was created);
  * - `commit`, `commit-time`: the cloned commit's SHA and its committer time (unix seconds);
  * - `source-digest`: a content digest of a local source directory (the revision of a build that has no commit);
  * - `run-id`: unique per run;
@@ -86,8 +86,8 @@ export interface StepOutput {
 /**
  * One container run: everything a backend needs to start it, nothing it has to work out.
  * `privileged` is the step's own property (the `pack` form needs the node's Docker daemon); backends do not infer
- * it from mounts. `retry`: `transient` steps may be retried when they fail in a way a retry can fix (network,
- * registry 5xx), `never` steps fail at once.
+ * it from mounts. `transientExitCodes`: the exit codes after which a retry can fix the failure (network, registry
+ * 5xx); a step without them fails at once.
  */
 export interface ContainerStep {
   readonly name: "check" | "build" | "release";
@@ -139,7 +139,7 @@ export interface Variant {
  * - `registry`: a registry the build reaches by name;
  * - `engine-registry`: the registry that lives inside the Dagger engine (no --image: nothing leaves the machine);
  * - `host-registry`: a registry on the user's own machine (`localhost:5000`), reached through a tunnel from the
- *   engine; `address` is where the build containers reach it, `image` the name the user gave.
+ *   engine; `address` is where the build containers reach it, `name` the name the user gave.
  */
 export type Target =
   | { readonly kind: "registry"; readonly registry: string }
@@ -182,9 +182,10 @@ export type CreationTime =
 
 /**
  * The steps, always in this order. `check` looks up the version's tag in the target registry and writes `outcome`:
- * `unpublished` (go on), or `published` (the same revision is there already: `build` and `release` are skipped and
- * the existing `digest` is the result). `build` runs the lifecycle (or pack), pushing to the staging tag; `release`
- * checks the version tag again, labels the staged image, points every tag at it and writes the final `digest`.
+ * `unpublished` (go on), or `published` (the same revision with the same build options is there already: `build` and
+ * `release` are skipped and the existing `digest` is the result). `build` runs the lifecycle (or pack), pushing to
+ * the staging tag; `release` checks the version tag again, labels the staged image, points every tag at it and writes
+ * the final `digest`.
  */
 export interface Steps {
   readonly check: ContainerStep;
@@ -202,7 +203,7 @@ export interface BuildPlan {
   readonly creationTime: CreationTime;
   /** What the image is built from: the commit, or a digest of a local directory's content. */
   readonly revision: PlanText;
-  /** OCI labels the release step puts on the image (`org.opencontainers.image.*`). */
+  /** Labels the release step puts on the image (`org.opencontainers.image.*` and the build-inputs label). */
   readonly labels: readonly Label[];
   readonly buildUser: BuildUserPlan;
   readonly executor: "creator" | "pack";
