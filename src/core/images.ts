@@ -1,6 +1,7 @@
 /**
  * Helper images packline runs besides the builder, pinned so that the same inputs run the same containers.
- * Changing one of these changes what every backend runs: the plan carries them, no backend names its own.
+ * Changing one of these changes what every backend runs: the plan carries those of its steps, the backends take the
+ * others (git, the engine's registry, crane to copy an image out) from here; no backend names its own.
  */
 export const IMAGES = {
   /** Clones the repository and checks the version in clusters; reads the commit time on Dagger. */

@@ -5,7 +5,10 @@
  */
 import { VERSION_CHECK } from "./version-script.js";
 
-/** Exit codes a retry cannot fix: a bad version (2), refused git credentials (3), a ref that does not exist (4). */
+/**
+ * The resolve step's exit codes: 1 a retry may fix; a retry cannot fix a bad version (2, version-script.ts), refused
+ * git credentials (3) or a ref that does not exist (4).
+ */
 export const RESOLVE_EXIT = { transient: 1, credentials: 3, missingRef: 4 } as const;
 
 /** Where the resolve step writes its outputs. */
