@@ -300,7 +300,7 @@ export class Packline {
     deadline?: number,
     /** When to delete finished pods: OnPodSuccess (default), OnPodCompletion, OnWorkflowSuccess, OnWorkflowCompletion or none. */
     podGc: PodGc = PodGc.OnPodSuccess,
-    /** Keep the SBOM files as the workflow's sbom output artifact (needs an artifact repository in the cluster). */
+    /** Keep the SBOM files as the build step's sbom output artifact (needs an artifact repository in the cluster). */
     sbomArtifact: boolean = false,
   ): File {
     const result = exportArgo({

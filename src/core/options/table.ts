@@ -334,7 +334,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "sbomArtifact",
     kind: "boolean",
-    help: "Keep the SBOM files as the workflow's sbom output artifact (needs an artifact repository in the cluster).",
+    help: "Keep the SBOM files as the build step's sbom output artifact (needs an artifact repository in the cluster).",
     commands: ARGO,
     default: false,
   },
