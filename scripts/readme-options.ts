@@ -1,6 +1,6 @@
 /**
  * README's option tables, generated from the option table (src/core/options/table.ts) so that README says exactly
- * what the code takes. `npm run generate` writes them between the markers; test/ci/readme.test.ts fails on drift.
+ * what the code takes. `npm run generate` writes them between the markers; test/docs/readme.test.ts fails on drift.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
