@@ -27,15 +27,12 @@ mkdir -p ${OUT.dir}
 ref="$PACKLINE_IMAGE:$PACKLINE_VERSION"
 # The first value of a JSON string field (crane prints configs on one line; the top-level fields come first).
 field() { grep -o "\\"$1\\":\\"[^\\"]*\\"" | head -n 1 | cut -d '"' -f 4; }
-`;
-
-/** Looks up the version's tag: unpublished, published from this revision (nothing to do), or refused. */
-export const CHECK_SCRIPT = `${PRELUDE}if ! config=$(crane config $flags "$ref" 2>${OUT.dir}/error); then
-  if grep -Eq 'MANIFEST_UNKNOWN|NAME_UNKNOWN|manifest unknown|name unknown|404 Not Found' ${OUT.dir}/error; then
-    echo unpublished > ${OUT.outcome}
-    echo "packline: $ref is not published yet"
-    exit 0
-  fi
+# Reads the version tag's config into $config: returns 0 when the tag exists, 1 when the registry has no such tag;
+# exits on refused credentials (3) and on any other failure (1, a retry may fix it), so an error is never taken for
+# "absent".
+lookup() {
+  if config=$(crane config $flags "$ref" 2>${OUT.dir}/error); then return 0; fi
+  if grep -Eq 'MANIFEST_UNKNOWN|NAME_UNKNOWN|manifest unknown|name unknown|404 Not Found' ${OUT.dir}/error; then return 1; fi
   if grep -Eq 'UNAUTHORIZED|DENIED|401 Unauthorized|403 Forbidden|authentication required|unauthorized' ${OUT.dir}/error; then
     echo "packline: registry $PACKLINE_REGISTRY refused the credentials for $PACKLINE_IMAGE: check the registry user and password (or the registry secret), and that the account may push there." >&2
     cat ${OUT.dir}/error >&2
@@ -44,6 +41,16 @@ export const CHECK_SCRIPT = `${PRELUDE}if ! config=$(crane config $flags "$ref" 
   echo "packline: could not look up $ref in registry $PACKLINE_REGISTRY (a retry may help):" >&2
   cat ${OUT.dir}/error >&2
   exit ${EXIT.transient}
+}
+# The options that decide the image, in words (what io.packline.build-inputs is a digest of: planner.ts, buildInputsOf).
+OPTIONS_IN_WORDS="builder, run image, env, buildpacks, creation time, executor, build user or Platform API"
+`;
+
+/** Looks up the version's tag: unpublished, published from this revision (nothing to do), or refused. */
+export const CHECK_SCRIPT = `${PRELUDE}if ! lookup; then
+  echo unpublished > ${OUT.outcome}
+  echo "packline: $ref is not published yet"
+  exit 0
 fi
 digest=$(crane digest $flags "$ref")
 revision=$(printf '%s' "$config" | field org.opencontainers.image.revision)
@@ -60,7 +67,7 @@ if [ "$PACKLINE_ALLOW_OVERWRITE" = true ]; then
   exit 0
 fi
 if [ "$revision" = "$PACKLINE_REVISION" ]; then
-  echo "packline: $ref is already published ($digest) from this revision ($revision) but with other build options (builder, run image, env, buildpacks or creation time): a released version is never overwritten; publish a new version, or pass --allow-overwrite." >&2
+  echo "packline: $ref is already published ($digest) from this revision ($revision) but with other build options ($OPTIONS_IN_WORDS): a released version is never overwritten; publish a new version, or pass --allow-overwrite." >&2
 else
   echo "packline: $ref is already published ($digest, revision \${revision:-unknown}) and this build is from revision $PACKLINE_REVISION: a released version is never overwritten; publish a new version, or pass --allow-overwrite." >&2
 fi
@@ -79,11 +86,20 @@ if [ -z "$staged" ]; then
   echo "packline: the build's report.toml has no image digest: nothing was published." >&2
   exit ${EXIT.noDigest}
 fi
-if config=$(crane config $flags "$ref" 2>/dev/null); then
+# The check found the tag absent (or --allow-overwrite): a tag there now was written by another build meanwhile. The
+# same revision and options is a retry of this build, or its twin: tagging again gives the same image.
+if lookup; then
   revision=$(printf '%s' "$config" | field org.opencontainers.image.revision)
-  if [ "$revision" != "$PACKLINE_REVISION" ] && [ "$PACKLINE_ALLOW_OVERWRITE" != true ]; then
-    echo "packline: $ref was published by another build (revision \${revision:-unknown}) while this one ran: nothing was tagged; publish a new version, or pass --allow-overwrite." >&2
-    exit ${EXIT.refused}
+  inputs=$(printf '%s' "$config" | field ${BUILD_INPUTS_LABEL})
+  if [ "$PACKLINE_ALLOW_OVERWRITE" != true ]; then
+    if [ "$revision" != "$PACKLINE_REVISION" ]; then
+      echo "packline: $ref was published by another build (revision \${revision:-unknown}) while this one ran: nothing was tagged; publish a new version, or pass --allow-overwrite." >&2
+      exit ${EXIT.refused}
+    fi
+    if [ "$inputs" != "$PACKLINE_BUILD_INPUTS" ]; then
+      echo "packline: $ref was published by another build of this revision with other build options ($OPTIONS_IN_WORDS) while this one ran: nothing was tagged; publish a new version, or pass --allow-overwrite." >&2
+      exit ${EXIT.refused}
+    fi
   fi
 fi
 staged_config=$(crane config $flags "$PACKLINE_IMAGE@$staged")

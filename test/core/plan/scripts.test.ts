@@ -26,6 +26,7 @@ cmd=$1; shift
 [ "\${1:-}" = --insecure ] && shift
 case $cmd in
   config|digest)
+    if [ -n "\${CRANE_FAIL_REF:-}" ] && [ "$1" = "$CRANE_FAIL_REF" ]; then echo "$CRANE_FAIL" >&2; exit 1; fi
     f="$REG/$(key "$1").$cmd"
     if [ ! -f "$f" ]; then echo "GET $1: MANIFEST_UNKNOWN: manifest unknown" >&2; exit 1; fi
     [ -n "\${CRANE_FAIL:-}" ] && { echo "$CRANE_FAIL" >&2; exit 1; }
@@ -113,7 +114,9 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
     );
     expect(refused.stderr).toContain("--allow-overwrite");
     put(`${IMAGE}:1.2.3`, "sha256:old", { "org.opencontainers.image.revision": "abc123", [BUILD_INPUTS_LABEL]: "sha256:other" });
-    expect(run(shell, CHECK_SCRIPT, {}).stderr).toContain("from this revision (abc123) but with other build options");
+    expect(run(shell, CHECK_SCRIPT, {}).stderr).toContain(
+      "from this revision (abc123) but with other build options (builder, run image, env, buildpacks, creation time, executor, build user or Platform API)",
+    );
     expect(run(shell, CHECK_SCRIPT, { PACKLINE_ALLOW_OVERWRITE: "true" })).toMatchObject({ code: 0, outcome: "unpublished" });
   });
 
@@ -151,6 +154,36 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
     expect(result.code).toBe(EXIT.refused);
     expect(result.stderr).toContain("was published by another build (revision zzz999) while this one ran: nothing was tagged");
     expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:latest`)}.digest`))).toBe(false);
+  });
+
+  it("release: the same revision with other options published meanwhile is refused too, nothing tagged", () => {
+    put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
+    put(`${IMAGE}:1.2.3`, "sha256:other", { "org.opencontainers.image.revision": "abc123", [BUILD_INPUTS_LABEL]: "sha256:other" });
+    const result = run(shell, releaseScript(LABELS), releaseEnv);
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toContain("was published by another build of this revision with other build options (builder,");
+    expect(readFileSync(join(dir, "reg", `${key(`${IMAGE}:1.2.3`)}.digest`), "utf8")).toBe("sha256:other");
+    expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:latest`)}.digest`))).toBe(false);
+    // --allow-overwrite replaces it
+    expect(run(shell, releaseScript(LABELS), { ...releaseEnv, PACKLINE_ALLOW_OVERWRITE: "true" }).code).toBe(0);
+  });
+
+  it("release: the same revision and options there already (a retry of this build) is tagged again, same image", () => {
+    put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
+    const first = run(shell, releaseScript(LABELS), releaseEnv);
+    expect(first.code).toBe(0);
+    const again = run(shell, releaseScript(LABELS), releaseEnv);
+    expect(again).toMatchObject({ code: 0, digest: first.digest });
+  });
+
+  it("release: a failed lookup of the tag is never taken for an absent tag (exit 1, or 3 for credentials), nothing tagged", () => {
+    put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
+    const failing = { ...releaseEnv, CRANE_FAIL_REF: `${IMAGE}:1.2.3` };
+    const transient = run(shell, releaseScript(LABELS), { ...failing, CRANE_FAIL: "GET ...: 503 Service Unavailable" });
+    expect(transient.code).toBe(EXIT.transient);
+    expect(transient.stderr).toContain(`could not look up ${IMAGE}:1.2.3 in registry r.example.com (a retry may help)`);
+    expect(run(shell, releaseScript(LABELS), { ...failing, CRANE_FAIL: "UNAUTHORIZED: authentication required" }).code).toBe(EXIT.credentials);
+    expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:1.2.3`)}.digest`))).toBe(false);
   });
 
   it("release: a concurrent write that lands after this one's wins; this one fails and moves no other tag", () => {
