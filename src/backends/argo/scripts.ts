@@ -11,6 +11,9 @@ import { VERSION_CHECK } from "./version-script.js";
  */
 export const RESOLVE_EXIT = { transient: 1, credentials: 3, missingRef: 4 } as const;
 
+/** The clone init container's own exit code: the ref points elsewhere than when resolved (a retry cannot fix it). */
+export const CLONE_EXIT = { moved: 4 } as const;
+
 /** Where the resolve step writes its outputs. */
 export const RESOLVE_OUT = "/tmp/packline";
 
@@ -85,7 +88,7 @@ git fetch -q --depth 1 -- "$PACKLINE_REPO" "$ref"
 git checkout -q FETCH_HEAD
 if [ "$(git rev-parse HEAD)" != "$PACKLINE_COMMIT" ]; then
   echo "packline: $ref moved from $PACKLINE_COMMIT to $(git rev-parse HEAD) while the build started: submit it again." >&2
-  exit 4
+  exit ${CLONE_EXIT.moved}
 fi
 git -c protocol.file.allow=never submodule update -q --init --recursive --depth=1
 rm -rf .git

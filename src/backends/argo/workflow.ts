@@ -12,7 +12,7 @@ import { IMAGES } from "../../core/images.js";
 import type { ArgoOptions } from "../../core/options/validate.js";
 import { type BuildPlan, type ContainerStep, type Late, outputPath, type PlanText, VOLUMES, type Volume } from "../../core/plan/planner.js";
 import { latesOf, renderText } from "../../core/plan/text.js";
-import { BUILDER_USER_SCRIPT, CLONE, CLONE_SCRIPT, LAYERS, prepareScript, RESOLVE_EXIT, RESOLVE_OUT, RESOLVE_SCRIPT } from "./scripts.js";
+import { BUILDER_USER_SCRIPT, CLONE, CLONE_EXIT, CLONE_SCRIPT, LAYERS, prepareScript, RESOLVE_EXIT, RESOLVE_OUT, RESOLVE_SCRIPT } from "./scripts.js";
 import { BAD_VERSION_EXIT } from "./version-script.js";
 
 type Obj = Record<string, unknown>;
@@ -243,15 +243,24 @@ function inputsOf(lates: readonly Late[], extra: string[] = []): Obj {
   return names.length > 0 ? { inputs: { parameters: names.map((name) => ({ name })) } } : {};
 }
 
-/** Retries only what a retry can fix: pod errors, and the exit codes the step names as transient. */
+/**
+ * Retries only what a retry can fix: pod errors, the exit codes the step names as transient, and what `alsoWhen`
+ * adds (an Argo expression).
+ */
 function retryStrategy(argo: ArgoOptions, transient: readonly number[] | undefined, alsoWhen?: string): Obj {
-  if (argo.retries === 0 || !transient || transient.length === 0) return {};
+  const codes = transient ?? [];
+  if (argo.retries === 0 || (codes.length === 0 && !alsoWhen)) return {};
+  const when = [
+    "lastRetry.status == 'Error'",
+    ...(codes.length > 0 ? [`(lastRetry.status == 'Failed' && asInt(lastRetry.exitCode) in [${codes.join(", ")}])`] : []),
+    ...(alsoWhen ? [`(${alsoWhen})`] : []),
+  ];
   return {
     retryStrategy: {
       // IntOrString fields are strings: the schema (and some validators) refuse bare numbers.
       limit: String(argo.retries),
       retryPolicy: "Always",
-      expression: `lastRetry.status == 'Error' || (lastRetry.status == 'Failed' && asInt(lastRetry.exitCode) in [${transient.join(", ")}])${alsoWhen ? ` || (${alsoWhen})` : ""}`,
+      expression: when.join(" || "),
       backoff: { duration: "10s", factor: "2" },
     },
   };
@@ -471,10 +480,15 @@ function buildTemplate(plan: BuildPlan, argo: ArgoOptions, detectUser: boolean):
       lates.filter((l) => l !== "tag" && l !== "commit"),
       ["tag", "ref", "commit", ...(detectUser ? ["uid", "gid"] : [])],
     ),
-    // A failed clone init container is worth a retry too: the resolve step has checked the ref and the credentials,
-    // so what fails now is the network or the server. Argo reports an init container's failure with the main
-    // container's exit code unknown (-1) and the message "clone: Error (exit code N)".
-    ...retryStrategy(argo, step.transientExitCodes, "lastRetry.status == 'Failed' && lastRetry.message matches '^clone: '"),
+    // A failed clone init container is worth a retry too (with either executor): the resolve step has checked the ref
+    // and the credentials, so what fails now is the network or the server; but not a ref that moved since. Argo
+    // reports an init container's failure with the main container's exit code unknown (-1) and the message
+    // "clone: Error (exit code N)". ([(] and [)]: expr's string literals take no backslash escapes of parentheses.)
+    ...retryStrategy(
+      argo,
+      step.transientExitCodes,
+      `lastRetry.status == 'Failed' && lastRetry.message matches '^clone: ' && !(lastRetry.message matches '[(]exit code ${CLONE_EXIT.moved}[)]')`,
+    ),
     ...(podSecurity ? { securityContext: podSecurity } : {}),
     ...(step.privileged
       ? {}

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { exportArgo } from "../../../src/backends/argo/export.js";
-import { RESOLVE_EXIT } from "../../../src/backends/argo/scripts.js";
+import { CLONE_EXIT, RESOLVE_EXIT } from "../../../src/backends/argo/scripts.js";
 import { BAD_VERSION_EXIT } from "../../../src/backends/argo/version-script.js";
 import type { RawInput } from "../../../src/core/options/input.js";
 import { validateBuild } from "../../../src/core/options/validate.js";
@@ -74,13 +74,26 @@ describe("retries: only what a retry can fix", () => {
     expect(await evaluate(cases.map(([r]) => r))).toEqual(cases.map(([, retry]) => retry));
   });
 
-  it("build: a failed clone init container is retried (the main container's exit code is then -1), a failed prepare is not", async () => {
+  it("build: a failed clone init container is retried (the main container's exit code is then -1), not a moved ref nor a failed prepare", async () => {
     const expression = templates.build.retryStrategy.expression;
     const cases: [EvalRequest, boolean][] = [
       [retryRequest(expression, "Failed", -1, "clone: Error (exit code 128)"), true],
       [retryRequest(expression, "Failed", -1, "clone: Error (exit code 1)"), true],
+      [retryRequest(expression, "Failed", -1, `clone: Error (exit code ${CLONE_EXIT.moved})`), false],
+      [retryRequest(expression, "Failed", -1, "clone: Error (exit code 41)"), true],
       [retryRequest(expression, "Failed", -1, "prepare: Error (exit code 1)"), false],
       [retryRequest(expression, "Failed", 51, "main: Error (exit code 51)"), false],
+    ];
+    expect(await evaluate(cases.map(([r]) => r))).toEqual(cases.map(([, retry]) => retry));
+  });
+
+  it("the pack build: pod errors and a failed clone are retried, never the pack container's own failure", async () => {
+    const expression = templatesOf(exportDoc({ executor: "pack" })).build.retryStrategy.expression;
+    const cases: [EvalRequest, boolean][] = [
+      [retryRequest(expression, "Error", 0), true],
+      [retryRequest(expression, "Failed", -1, "clone: Error (exit code 128)"), true],
+      [retryRequest(expression, "Failed", -1, `clone: Error (exit code ${CLONE_EXIT.moved})`), false],
+      [retryRequest(expression, "Failed", 1, "main: Error (exit code 1)"), false],
     ];
     expect(await evaluate(cases.map(([r]) => r))).toEqual(cases.map(([, retry]) => retry));
   });
@@ -90,10 +103,10 @@ describe("retries: only what a retry can fix", () => {
     for (const codes of Object.values(transient)) expect(codes).not.toContain(EXIT.credentials);
   });
 
-  it("--retries sets the limit; --retries 0 and the pack build have no retry strategy", () => {
+  it("--retries sets the limit; --retries 0 leaves every template without a retry strategy, the pack build too", () => {
     expect(templatesOf(exportDoc({ retries: 5 })).build.retryStrategy.limit).toBe("5");
     for (const template of Object.values(templatesOf(exportDoc({ retries: 0 })))) expect(template.retryStrategy, template.name).toBeUndefined();
-    expect(templatesOf(exportDoc({ executor: "pack" })).build.retryStrategy).toBeUndefined();
+    expect(templatesOf(exportDoc({ executor: "pack", retries: 0 })).build.retryStrategy).toBeUndefined();
   });
 });
 
