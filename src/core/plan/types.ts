@@ -113,8 +113,6 @@ export type SourcePlan =
       readonly url: string;
       /** The tag, branch or commit to clone. */
       readonly ref: PlanText;
-      /** A token for a private repository (Argo: a Kubernetes Secret's name). */
-      readonly auth?: { readonly secret: string };
       /** The tree the build sees: the checkout without `.git`, submodules included (shallow). */
       readonly keepGitDir: false;
       readonly submodules: true;
