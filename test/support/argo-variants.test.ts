@@ -9,8 +9,9 @@ describe("argoVariants", () => {
   it("gives every option of packline argo a value other than its default somewhere", () => {
     const options = OPTIONS.filter((o) => o.commands.includes("argo") && o.only !== "cli");
     expect(options.length).toBeGreaterThan(30);
+    const given = (v: (typeof variants)[number], name: string): unknown => (v.raw as Readonly<Record<string, unknown>>)[name];
     const missing = options.filter(
-      (o) => !variants.some((v) => v.raw[o.name] !== undefined && JSON.stringify(v.raw[o.name]) !== JSON.stringify(o.default)),
+      (o) => !variants.some((v) => given(v, o.name) !== undefined && JSON.stringify(given(v, o.name)) !== JSON.stringify(o.default)),
     );
     expect(missing.map((o) => o.name)).toEqual([]);
   });

@@ -9,13 +9,13 @@ import type { Json, Vars } from "./argo-lint.js";
 
 export interface ArgoVariant {
   readonly name: string;
-  readonly raw: RawInput;
+  readonly raw: RawInput<"argo">;
 }
 
-export const BASE: RawInput = { repo: "https://github.com/acme/app", image: "registry.example.com/acme/app" };
+export const BASE: RawInput<"argo"> = { repo: "https://github.com/acme/app", image: "registry.example.com/acme/app" };
 
 /** One option group each; together they give every option of `argo` a value other than its default. */
-export const FEATURES: Readonly<Record<string, RawInput>> = {
+export const FEATURES: Readonly<Record<string, RawInput<"argo">>> = {
   tag: { tag: "v1.2.3" },
   "zero version tag": { tag: "0.4.2" },
   "prerelease tag": { tag: "1.2.3-rc.1" },
@@ -51,7 +51,7 @@ const NOT_WITH_EVERYTHING = new Set([
   "no retries, no pod gc, deadline",
 ]);
 
-function merge(...inputs: RawInput[]): RawInput {
+function merge(...inputs: RawInput<"argo">[]): RawInput<"argo"> {
   return Object.assign({}, ...inputs);
 }
 

@@ -4,30 +4,84 @@
  * the same words. What a value means (a version, an image, a URL) is checked afterwards, in validate.ts.
  */
 import { PacklineError, quote } from "../errors.js";
-import { type CommandName, flagOf, OPTIONS, type OptionSpec } from "./table.js";
+import { type CommandName, flagOf, OPTIONS, type Option, type OptionSpec } from "./table.js";
 
-/** What a front end hands in: option name -> value (a secret or directory only as "given": true). */
-export type RawInput = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
+// The input types below are derived from the table (table.ts, `as const`): a name that is not an option of the
+// command, or a value of the wrong type, does not compile. test/core/options/typed.test.ts proves it.
 
-/** Values after the table's checks: defaults applied, enums in their canonical spelling, numbers as numbers. */
-export type CheckedInput = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
+/** The options `command` takes (for a union of commands: the options any of them takes). */
+export type OptionOf<C extends CommandName> = Option extends infer O
+  ? O extends Option
+    ? C extends O["commands"][number]
+      ? O
+      : never
+    : never
+  : never;
 
-export function checkInput(command: CommandName, raw: RawInput): CheckedInput {
+/** An option's value after the table's checks: enums as their canonical choice, whole numbers as numbers, secrets and directories as "given". */
+export type CheckedValue<O extends Option> = O extends { readonly kind: "string" }
+  ? string
+  : O extends { readonly kind: "strings" }
+    ? readonly string[]
+    : O extends { readonly kind: "boolean" | "secret" | "directory" }
+      ? boolean
+      : O extends { readonly kind: "integer" }
+        ? number
+        : O extends { readonly kind: "enum"; readonly choices: readonly (infer V)[] }
+          ? V
+          : never;
+
+/** An option's value as a front end hands it in: an enum in any spelling, a whole number also as its digits. */
+export type RawValue<O extends Option> = O extends { readonly kind: "integer" }
+  ? number | string
+  : O extends { readonly kind: "enum" }
+    ? string
+    : CheckedValue<O>;
+
+/** What a front end hands in for `command`: option name -> value (a secret or directory only as "given": true). */
+export type RawInput<C extends CommandName = CommandName> = { readonly [O in OptionOf<C> as O["name"]]?: RawValue<O> | undefined };
+
+/** Whether checkInput always sets the option for `C`: it has a default, or `C` requires it. */
+type Always<O extends Option, C extends CommandName> = O extends { readonly default: unknown }
+  ? true
+  : O extends { readonly requiredFor: readonly (infer R)[] }
+    ? C extends R
+      ? true
+      : false
+    : false;
+
+type Checked1<C extends CommandName> = {
+  readonly [O in OptionOf<C> as Always<O, C> extends true ? O["name"] : never]: CheckedValue<O>;
+} & {
+  readonly [O in OptionOf<C> as Always<O, C> extends true ? never : O["name"]]?: CheckedValue<O>;
+} & {
+  // The options of other commands are absent, so code shared between commands can read them.
+  readonly [O in Exclude<Option, OptionOf<C>> as O["name"]]?: undefined;
+};
+
+/**
+ * Values after the table's checks, for one command (for a union of commands, one of them): defaults applied, enums
+ * in their canonical spelling, numbers as numbers.
+ */
+export type CheckedInput<C extends CommandName> = C extends CommandName ? Checked1<C> : never;
+
+export function checkInput<C extends CommandName>(command: C, raw: RawInput<C>): CheckedInput<C> {
   const known = new Set(OPTIONS.filter((o) => o.commands.includes(command)).map((o) => o.name));
   for (const name of Object.keys(raw)) {
     if (!known.has(name)) throw new Error(`internal: ${command} has no option ${name}`);
   }
+  const values = raw as Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
   const out: Record<string, string | number | boolean | readonly string[] | undefined> = {};
   for (const option of OPTIONS) {
     if (!option.commands.includes(command)) continue;
-    const value = raw[option.name] ?? option.default;
+    const value = values[option.name] ?? option.default;
     if (value === undefined) {
       if (option.requiredFor?.includes(command)) throw required(option, command);
       continue;
     }
     out[option.name] = checkValue(option, value);
   }
-  return out;
+  return out as CheckedInput<C>;
 }
 
 function required(option: OptionSpec, command: CommandName): PacklineError {

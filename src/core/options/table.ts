@@ -35,11 +35,15 @@ export const KINDS = ["workflow-template", "workflow"] as const;
 export const EXECUTORS = ["creator", "pack"] as const;
 export const POD_GC = ["OnPodSuccess", "OnPodCompletion", "OnWorkflowSuccess", "OnWorkflowCompletion", "none"] as const;
 
-const ALL: readonly CommandName[] = ["build", "plan", "argo"];
-const LOCAL: readonly CommandName[] = ["build", "plan"];
-const ARGO: readonly CommandName[] = ["argo"];
+const ALL = ["build", "plan", "argo"] as const;
+const LOCAL = ["build", "plan"] as const;
+const ARGO = ["argo"] as const;
 
-export const OPTIONS: readonly OptionSpec[] = [
+/**
+ * The table itself, `as const` so that every entry keeps its literal name, kind, commands and default (the input types
+ * in input.ts are derived from them), and checked against OptionSpec with `satisfies`.
+ */
+export const TABLE = [
   {
     name: "tag",
     kind: "string",
@@ -363,7 +367,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ARGO,
     only: "cli",
   },
-];
+] as const satisfies readonly OptionSpec[];
+
+/** The same entries, for code that walks every option alike. */
+export const OPTIONS: readonly OptionSpec[] = TABLE;
+
+/** One entry of the table, with its literal types. */
+export type Option = (typeof TABLE)[number];
+/** Every option's name: `"tag" | "context" | ... | "output"`. */
+export type OptionName = Option["name"];
 
 export function optionsOf(command: CommandName, frontEnd: "cli" | "dagger"): readonly OptionSpec[] {
   return OPTIONS.filter((o) => o.commands.includes(command) && (o.only === undefined || o.only === frontEnd));

@@ -17,7 +17,7 @@ import type { CreationTime } from "../plan/types.js";
 import { parseQuantity } from "../quantity.js";
 import { parseVersion, type Version } from "../version.js";
 import { type CheckedInput, checkInput, type RawInput } from "./input.js";
-import { DEFAULT_BUILDER, type EXECUTORS, type KINDS, type POD_GC } from "./table.js";
+import type { EXECUTORS, KINDS, POD_GC } from "./table.js";
 
 export type VersionOption = { readonly kind: "known"; readonly version: Version } | { readonly kind: "parameter"; readonly default?: Version };
 
@@ -86,38 +86,29 @@ export const PACK_WARNING =
   "--executor pack mounts the node's Docker socket into a privileged pod: every build, and everything it runs, can take over the node. Use it only where that is already accepted.";
 
 /** `dagger call build`/`result`, `packline build` and `packline plan`. */
-export function validateBuild(command: "build" | "plan", raw: RawInput): BuildOptions {
+export function validateBuild(command: "build" | "plan", raw: RawInput<"build" | "plan">): BuildOptions {
   return buildOptions(checkInput(command, raw), "engine");
 }
 
 /** `dagger call argo` and `packline argo`: the build's options and the cluster's. */
-export function validateArgo(raw: RawInput): { readonly build: BuildOptions; readonly argo: ArgoOptions } {
+export function validateArgo(raw: RawInput<"argo">): { readonly build: BuildOptions; readonly argo: ArgoOptions } {
   const input = checkInput("argo", raw);
   const build = buildOptions(input, "cluster");
   return { build, argo: argoOptions(input, build) };
 }
 
-function str(input: CheckedInput, name: string): string | undefined {
-  const v = input[name];
-  return typeof v === "string" ? v : undefined;
-}
-function bool(input: CheckedInput, name: string): boolean {
-  return input[name] === true;
-}
-function list(input: CheckedInput, name: string): readonly string[] {
-  const v = input[name];
-  return Array.isArray(v) ? (v as readonly string[]) : [];
-}
+/** Every command's checked input: the reads below are typed by the table (input.ts), so a misspelt name does not compile. */
+type Input = CheckedInput<"build" | "plan" | "argo">;
 
-function buildOptions(input: CheckedInput, runsOn: RunsOn): BuildOptions {
-  const tag = str(input, "tag");
+function buildOptions(input: Input, runsOn: RunsOn): BuildOptions {
+  const tag = input.tag;
   const version: VersionOption =
     runsOn === "cluster"
       ? { kind: "parameter", default: tag === undefined ? undefined : parseVersion(tag) }
       : { kind: "known", version: parseVersion(tag!) };
   const source = parseSource(input);
-  const executor = (str(input, "executor") ?? "creator") as BuildOptions["executor"];
-  const image = str(input, "image") === undefined ? undefined : parseImageRepository(str(input, "image")!);
+  const executor = input.executor ?? "creator";
+  const image = input.image === undefined ? undefined : parseImageRepository(input.image);
   if (image && runsOn === "cluster" && isLocalRegistry(image.registry)) {
     throw new PacklineError(
       `--image ${quote(image.name)} is on "localhost", which inside a pod is the pod itself: give the registry's address as the cluster's nodes and pods reach it (kind and k3d name it, e.g. kind-registry:5000).`,
@@ -125,19 +116,19 @@ function buildOptions(input: CheckedInput, runsOn: RunsOn): BuildOptions {
   }
 
   const registryAuth = parseRegistryAuth(input, image);
-  const env = list(input, "env").map(parseEnvEntry);
+  const env = input.env.map(parseEnvEntry);
   const seen = new Set<string>();
   for (const { name } of env) {
     if (seen.has(name)) throw new PacklineError(`--env ${name} was given twice: give each variable once.`);
     seen.add(name);
   }
-  const creationTime = parseCreationTime(str(input, "creationTime") ?? "default");
+  const creationTime = parseCreationTime(input.creationTime);
   if (creationTime.kind === "commit" && source.kind === "local") {
     throw new PacklineError(
       '--creation-time commit needs --repo: a local source reaches the build without its git history; pass the time instead, e.g. --creation-time "$(git log -1 --format=%ct)".',
     );
   }
-  const revision = str(input, "revision");
+  const revision = input.revision;
   if (revision !== undefined) {
     if (source.kind === "git")
       throw new PacklineError(`--revision ${quote(revision)} and --repo were both given: a clone's revision is its commit; drop --revision.`);
@@ -151,33 +142,33 @@ function buildOptions(input: CheckedInput, runsOn: RunsOn): BuildOptions {
     runsOn,
     version,
     revision,
-    floatingTags: bool(input, "floatingTags"),
-    latest: bool(input, "latest"),
+    floatingTags: input.floatingTags,
+    latest: input.latest,
     source,
     image,
-    builder: parseImageReference(str(input, "builder") ?? DEFAULT_BUILDER, "--builder"),
-    runImage: str(input, "runImage") === undefined ? undefined : parseImageReference(str(input, "runImage")!, "--run-image"),
-    cacheImage: str(input, "cacheImage") === undefined ? undefined : parseCacheImage(str(input, "cacheImage")!),
+    builder: parseImageReference(input.builder, "--builder"),
+    runImage: input.runImage === undefined ? undefined : parseImageReference(input.runImage, "--run-image"),
+    cacheImage: input.cacheImage === undefined ? undefined : parseCacheImage(input.cacheImage),
     env,
-    buildpacks: list(input, "buildpack").map(parseBuildpack),
+    buildpacks: input.buildpack.map(parseBuildpack),
     registryAuth,
-    clearCache: bool(input, "clearCache"),
+    clearCache: input.clearCache,
     creationTime,
-    insecureRegistries: list(input, "insecureRegistry").map((v) => parseRegistryHost(v, "--insecure-registry")),
-    allowOverwrite: bool(input, "allowOverwrite"),
-    buildUser: str(input, "buildUser") === undefined ? undefined : parseBuildUser(str(input, "buildUser")!),
+    insecureRegistries: input.insecureRegistry.map((v) => parseRegistryHost(v, "--insecure-registry")),
+    allowOverwrite: input.allowOverwrite,
+    buildUser: input.buildUser === undefined ? undefined : parseBuildUser(input.buildUser),
     executor,
   };
 }
 
-function parseSource(input: CheckedInput): SourceOption {
-  const repo = str(input, "repo");
-  const ref = str(input, "ref");
+function parseSource(input: Input): SourceOption {
+  const repo = input.repo;
+  const ref = input.ref;
   if (repo === undefined) {
     if (ref !== undefined) throw new PacklineError(`--ref ${quote(ref)} needs --repo: a ref selects what to clone.`);
     return { kind: "local" };
   }
-  if (bool(input, "source")) {
+  if (input.source === true) {
     throw new PacklineError(
       `--repo ${quote(repo)} and --source were both given: build either a local directory (--source) or a cloned repository (--repo), not both.`,
     );
@@ -185,10 +176,10 @@ function parseSource(input: CheckedInput): SourceOption {
   return { kind: "git", repo: parseRepoUrl(repo), ref: ref === undefined ? undefined : parseGitRef(ref) };
 }
 
-function parseRegistryAuth(input: CheckedInput, image: ImageRepository | undefined): RegistryAuthOption | undefined {
-  const username = str(input, "registryUsername");
-  const password = bool(input, "registryPassword");
-  const secret = str(input, "registrySecret");
+function parseRegistryAuth(input: Input, image: ImageRepository | undefined): RegistryAuthOption | undefined {
+  const username = input.registryUsername;
+  const password = input.registryPassword === true;
+  const secret = input.registrySecret;
   if (password && username === undefined) {
     throw new PacklineError(
       "--registry-password was given without --registry-username: add --registry-username <user> (for a token, the user name your registry expects with it).",
@@ -278,16 +269,16 @@ function parseBuildUser(value: string): { uid: number; gid: number } {
   return { uid, gid: Number(match[2]) };
 }
 
-function argoOptions(input: CheckedInput, build: BuildOptions): ArgoOptions {
-  const kind = str(input, "kind") as ArgoOptions["kind"];
+function argoOptions(input: CheckedInput<"argo">, build: BuildOptions): ArgoOptions {
+  const kind = input.kind;
   const source = build.source;
   if (source.kind !== "git")
     throw new PacklineError("argo needs --repo: a cluster build clones its source (a local directory cannot reach the cluster).");
   // Workflow names get a random suffix (generateName) and become pod name prefixes: keep them short labels.
   const defaultName = suggestName(`packline-${repositoryName(source.repo.url)}`);
-  const name = kubernetesName("--name", str(input, "name") ?? defaultName, { label: true, max: kind === "workflow" ? 52 : 63 });
+  const name = kubernetesName("--name", input.name ?? defaultName, { label: true, max: kind === "workflow" ? 52 : 63 });
   const warnings: string[] = [];
-  const gitSecret = str(input, "gitSecret");
+  const gitSecret = input.gitSecret;
   if (gitSecret !== undefined) {
     if (source.repo.protocol === "ssh" || source.repo.protocol === "git") {
       throw new PacklineError(
@@ -304,8 +295,8 @@ function argoOptions(input: CheckedInput, build: BuildOptions): ArgoOptions {
     // pack runs as root against the node's daemon: it has no build user, its cache is the daemon's, its SBOM its own.
     for (const [flag, given] of [
       ["--build-user", build.buildUser !== undefined],
-      ["--cache-pvc", str(input, "cachePvc") !== undefined],
-      ["--sbom-artifact", bool(input, "sbomArtifact")],
+      ["--cache-pvc", input.cachePvc !== undefined],
+      ["--sbom-artifact", input.sbomArtifact],
     ] as const) {
       if (given)
         throw new PacklineError(
@@ -315,49 +306,49 @@ function argoOptions(input: CheckedInput, build: BuildOptions): ArgoOptions {
     warnings.push(PACK_WARNING);
   }
 
-  const workspaceSize = str(input, "workspaceSize")!;
+  const workspaceSize = input.workspaceSize;
   if (parseQuantity("--workspace-size", workspaceSize, "2Gi or 512Mi") <= 0) {
     throw new PacklineError(`--workspace-size ${quote(workspaceSize)} is not above zero: give the space a build needs, e.g. 2Gi.`);
   }
   const resources = { requests: {} as Record<string, string>, limits: {} as Record<string, string> };
-  for (const [resource, example] of [
-    ["cpu", "500m or 2"],
-    ["memory", "512Mi or 2Gi"],
+  // Each quantity read by its name (no computed names), with the flags the messages give.
+  for (const [resource, request, limit, example] of [
+    ["cpu", input.cpuRequest, input.cpuLimit, "500m or 2"],
+    ["memory", input.memoryRequest, input.memoryLimit, "512Mi or 2Gi"],
   ] as const) {
-    const request = str(input, `${resource}Request`);
-    const limit = str(input, `${resource}Limit`);
-    const r = request === undefined ? undefined : parseQuantity(`--${resource}-request`, request, example);
-    const l = limit === undefined ? undefined : parseQuantity(`--${resource}-limit`, limit, example);
+    const [requestFlag, limitFlag] = resource === "cpu" ? ["--cpu-request", "--cpu-limit"] : ["--memory-request", "--memory-limit"];
+    const r = request === undefined ? undefined : parseQuantity(requestFlag, request, example);
+    const l = limit === undefined ? undefined : parseQuantity(limitFlag, limit, example);
     if ((r !== undefined && r <= 0) || (l !== undefined && l <= 0)) {
-      throw new PacklineError(`--${resource}-${r !== undefined && r <= 0 ? "request" : "limit"} must be above zero: e.g. ${example}.`);
+      throw new PacklineError(`${r !== undefined && r <= 0 ? requestFlag : limitFlag} must be above zero: e.g. ${example}.`);
     }
     if (r !== undefined && l !== undefined && r > l) {
       throw new PacklineError(
-        `--${resource}-request ${quote(request!)} is above --${resource}-limit ${quote(limit!)}, which Kubernetes refuses: make the request at most the limit.`,
+        `${requestFlag} ${quote(request!)} is above ${limitFlag} ${quote(limit!)}, which Kubernetes refuses: make the request at most the limit.`,
       );
     }
     if (request !== undefined) resources.requests[resource] = request;
     if (limit !== undefined) resources.limits[resource] = limit;
   }
-  const retries = input.retries as number;
+  const retries = input.retries;
   if (retries > 10) throw new PacklineError(`--retries ${retries} is more than 10: a step that fails 10 times will not pass on the 11th.`);
-  const deadline = input.deadline as number | undefined;
+  const deadline = input.deadline;
   if (deadline !== undefined && (deadline < 1 || deadline > 7 * 24 * 3600)) {
     throw new PacklineError(`--deadline ${deadline} must be from 1 to ${7 * 24 * 3600} seconds (a week).`);
   }
   return {
     kind,
     name,
-    namespace: str(input, "namespace") === undefined ? undefined : kubernetesName("--namespace", str(input, "namespace")!, { label: true }),
-    serviceAccount: str(input, "serviceAccount") === undefined ? undefined : kubernetesName("--service-account", str(input, "serviceAccount")!),
+    namespace: input.namespace === undefined ? undefined : kubernetesName("--namespace", input.namespace, { label: true }),
+    serviceAccount: input.serviceAccount === undefined ? undefined : kubernetesName("--service-account", input.serviceAccount),
     gitSecret: gitSecret === undefined ? undefined : kubernetesName("--git-secret", gitSecret),
-    cachePvc: str(input, "cachePvc") === undefined ? undefined : kubernetesName("--cache-pvc", str(input, "cachePvc")!),
+    cachePvc: input.cachePvc === undefined ? undefined : kubernetesName("--cache-pvc", input.cachePvc),
     workspaceSize,
     resources,
     retries,
     deadlineSeconds: deadline,
-    podGc: str(input, "podGc") as ArgoOptions["podGc"],
-    sbomArtifact: bool(input, "sbomArtifact"),
+    podGc: input.podGc,
+    sbomArtifact: input.sbomArtifact,
     warnings,
   };
 }
