@@ -2,6 +2,7 @@
  * Self-test of the Argo checker (tools/argo-lint): it passes valid manifests and fails each kind of invalid one with a
  * message naming the problem; its substitution, pods, Pod Security verdicts and expressions are Argo's.
  */
+import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -124,5 +125,26 @@ describe("argo-lint eval: expressions as the controller evaluates them", () => {
     expect(results.slice(0, 6).map((r) => r.result)).toEqual([true, false, "hi!", "vRC rc", true, false]);
     expect(results[6]!.error).toMatch(/failed to resolve \{\{steps\.missing/);
     expect(results[7]!.error).toMatch(/unexpected token EOF/);
+  });
+});
+
+describe("argoLint: a checker that exits before it reads its input", () => {
+  // A checker that refuses its arguments exits without reading stdin, and the write then fails with EPIPE. Unhandled,
+  // that error failed a whole `npm test` run with every test green (issue 18). Run in a process of its own, where an
+  // unhandled error ends the process, so that this test, and not only the run, fails.
+  it("gives the exit code and stderr, and the EPIPE of the unread input is no error", () => {
+    const script = `
+      import { argoLint } from ${JSON.stringify(join(ARGO_LINT_DIR, "../../test/support/argo-lint.ts"))};
+      const input = "x".repeat(16 * 1024 * 1024);
+      for (let i = 0; i < 3; i++) {
+        await argoLint(["/nonexistent/packline-argo-lint.yaml"], input).then(
+          () => console.log("resolved"),
+          (error) => console.log(error.message.split("\\n")[0]),
+        );
+      }`;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 120_000 });
+    expect(r.stderr).not.toMatch(/EPIPE/);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("argo-lint /nonexistent/packline-argo-lint.yaml exited 2 (usage or I/O error):\n".repeat(3));
   });
 });

@@ -24,7 +24,17 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-function run(file: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export interface RunOptions {
+  readonly input?: string;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Runs a program with `input` on its standard input. A program that exits without reading all of it (a usage error,
+ * a crash) closes the pipe: the write's EPIPE is expected then, and the exit code and stderr say what happened, so it
+ * is not an error of its own (unhandled, it failed a whole `npm test` run with every test green).
+ */
+export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(file, [...args], { timeout: options.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== "number") {
@@ -32,6 +42,9 @@ function run(file: string, args: readonly string[], options: { input?: string; t
         return;
       }
       resolve({ code: error ? (error.code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+    child.stdin?.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") reject(new Error(`${file} ${args.join(" ")}: writing its standard input failed: ${error.message}`));
     });
     child.stdin?.end(options.input ?? "");
   });
