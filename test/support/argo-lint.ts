@@ -27,6 +27,9 @@ export interface RunResult {
 export interface RunOptions {
   readonly input?: string;
   readonly timeoutMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Also passes the child's stderr on as it comes (build.sh: its progress, and that it waits for the build lock). */
+  readonly relayStderr?: (chunk: string) => void;
 }
 
 /**
@@ -36,16 +39,22 @@ export interface RunOptions {
  */
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(file, [...args], { timeout: options.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") {
-        reject(new Error(`${file} ${args.join(" ")} failed: ${error.message}\n${stderr}`));
-        return;
-      }
-      resolve({ code: error ? (error.code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
+    const child = execFile(
+      file,
+      [...args],
+      { env: options.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== "number") {
+          reject(new Error(`${file} ${args.join(" ")} failed: ${error.message}\n${stderr}`));
+          return;
+        }
+        resolve({ code: error ? (error.code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
     child.stdin?.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code !== "EPIPE") reject(new Error(`${file} ${args.join(" ")}: writing its standard input failed: ${error.message}`));
     });
+    if (options.relayStderr) child.stderr?.on("data", (chunk: Buffer | string) => options.relayStderr!(String(chunk)));
     child.stdin?.end(options.input ?? "");
   });
 }
@@ -55,7 +64,11 @@ let binary: Promise<string> | undefined;
 /** Builds the checker if it is missing or stale, and returns the binary's path. */
 export function ensureArgoLint(): Promise<string> {
   binary ??= (async () => {
-    const r = await run("bash", [ARGO_LINT_BUILD_SCRIPT], { timeoutMs: ARGO_LINT_BUILD_TIMEOUT_MS });
+    // build.sh's stderr goes to the terminal as it comes: a build, or a wait for another build's lock, takes minutes.
+    const r = await run("bash", [ARGO_LINT_BUILD_SCRIPT], {
+      timeoutMs: ARGO_LINT_BUILD_TIMEOUT_MS,
+      relayStderr: (chunk) => process.stderr.write(chunk),
+    });
     if (r.code !== 0) throw new Error(`tools/argo-lint/build.sh failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
     return r.stdout.trim().split("\n").pop()!;
   })();
