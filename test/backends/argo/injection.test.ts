@@ -18,6 +18,7 @@ import { parse, stringify } from "yaml";
 import { exportArgo } from "../../../src/backends/argo/export.js";
 import { ARGO_LINT_BUILD_TIMEOUT_MS, ensureArgoLint, type Json, lintArgo, resolveArgoTemplate } from "../../support/argo-lint.js";
 import { BASE, RUN_VARS } from "../../support/argo-variants.js";
+import { findShell } from "../../support/shells.js";
 
 const NASTY: Record<string, string> = {
   TEMPLATE: "{{workflow.name}} and {{inputs.parameters.tag}}",
@@ -46,14 +47,12 @@ interface Shell {
 }
 function shells(): Shell[] {
   const found: Shell[] = [{ name: "/bin/sh", sh: "/bin/sh", path: process.env.PATH ?? "/usr/bin:/bin" }];
-  const busybox = ["/usr/bin/busybox", "/bin/busybox"].find(existsSync);
+  const busybox = findShell("busybox", "injection", "the prepare script's runs with busybox sh, the pod's shell (/bin/sh still runs)");
   if (busybox) {
     const bin = join(work, "busybox-bin");
     mkdirSync(bin);
     for (const applet of ["sh", "base64", "mkdir", "printf", "chmod"]) symlinkSync(busybox, join(bin, applet));
     found.push({ name: "busybox sh", sh: join(bin, "sh"), path: bin });
-  } else {
-    console.log("injection: no busybox on this machine; the prepare script runs with /bin/sh only");
   }
   return found;
 }

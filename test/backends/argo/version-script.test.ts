@@ -14,6 +14,7 @@ import { RESOLVE_OUT, RESOLVE_SCRIPT } from "../../../src/backends/argo/scripts.
 import { BAD_VERSION_EXIT, VERSION_CHECK } from "../../../src/backends/argo/version-script.js";
 import { PacklineError } from "../../../src/core/errors.js";
 import { parseVersion } from "../../../src/core/version.js";
+import { findShell } from "../../support/shells.js";
 
 const work = mkdtempSync(join(tmpdir(), "packline-version-script-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -37,16 +38,14 @@ interface Shell {
 function shells(): Shell[] {
   const hostPath = process.env.PATH ?? "/usr/bin:/bin";
   const found: Shell[] = [{ name: "/bin/sh", argv: ["/bin/sh"], path: hostPath }];
-  if (existsSync("/usr/bin/dash")) found.push({ name: "dash", argv: ["/usr/bin/dash"], path: hostPath });
-  else console.log("version-script: no dash on this machine; /bin/sh, busybox and bash still run");
-  const busybox = ["/usr/bin/busybox", "/bin/busybox"].find(existsSync);
+  const dash = findShell("dash", "version-script", "the checks with dash (/bin/sh, busybox and bash still run)");
+  if (dash) found.push({ name: "dash", argv: [dash], path: hostPath });
+  const busybox = findShell("busybox", "version-script", "the checks with busybox sh, alpine/git's shell (/bin/sh, dash and bash still run)");
   if (busybox) {
     const bin = join(work, "busybox-bin");
     mkdirSync(bin);
     for (const applet of ["sh", "grep", "printf", "mkdir", "cat", "rm"]) symlinkSync(busybox, join(bin, applet));
     found.push({ name: "busybox sh", argv: [busybox, "sh"], path: bin });
-  } else {
-    console.log("version-script: no busybox on this machine (alpine/git's shell); /bin/sh, dash and bash still run");
   }
   if (existsSync("/bin/bash")) found.push({ name: "bash", argv: ["/bin/bash", "--norc", "--noprofile"], path: hostPath });
   return found;

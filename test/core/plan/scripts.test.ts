@@ -9,8 +9,10 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CRANE } from "../../../src/core/images.js";
 import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, EXIT, OUT, releaseScript } from "../../../src/core/plan/scripts.js";
+import { findShell } from "../../support/shells.js";
 
-const SHELLS = ["/bin/sh", ...(existsSync("/bin/busybox") ? ["busybox-sh"] : [])];
+const BUSYBOX = findShell("busybox", "scripts", "the runs with busybox sh, the crane image's shell (/bin/sh still runs)");
+const SHELLS = ["/bin/sh", ...(BUSYBOX ? ["busybox-sh"] : [])];
 const LABELS = [
   { key: "org.opencontainers.image.version", env: "PACKLINE_LABEL_0" },
   { key: "org.opencontainers.image.revision", env: "PACKLINE_LABEL_1" },
@@ -68,7 +70,7 @@ function put(ref: string, digest: string, labels: Record<string, string>): void 
 
 function run(shell: string, script: string, env: Record<string, string>) {
   const text = script.split(OUT.dir).join(join(dir, "out")).split(CRANE.bin).join(join(dir, "crane"));
-  const [file, args] = shell === "busybox-sh" ? ["/bin/busybox", ["sh", "-c", text]] : [shell, ["-c", text]];
+  const [file, args] = shell === "busybox-sh" ? [BUSYBOX!, ["sh", "-c", text]] : [shell, ["-c", text]];
   const result = spawnSync(file, args as string[], {
     encoding: "utf8",
     env: {
@@ -91,7 +93,7 @@ function run(shell: string, script: string, env: Record<string, string>) {
 describe.each(SHELLS)("the scripts under %s", (shell) => {
   it("parse", () => {
     for (const script of [CHECK_SCRIPT, releaseScript(LABELS)]) {
-      const [file, args] = shell === "busybox-sh" ? ["/bin/busybox", ["sh", "-n", "-c", script]] : [shell, ["-n", "-c", script]];
+      const [file, args] = shell === "busybox-sh" ? [BUSYBOX!, ["sh", "-n", "-c", script]] : [shell, ["-n", "-c", script]];
       expect(spawnSync(file, args as string[]).status).toBe(0);
     }
   });
