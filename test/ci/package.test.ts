@@ -4,6 +4,7 @@
  * another directory: what runs is dist/ alone, decorators compiled, no tsx.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,7 @@ afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
   version: string;
+  license: string;
   files: string[];
   bin: Record<string, string>;
   dependencies: Record<string, string>;
@@ -59,11 +61,23 @@ describe("the published package", () => {
   });
 
   it("ships bin/ and dist/src/ and declares the runtime dependencies the CLI and the module import", () => {
-    expect(pkg.files).toEqual(["bin/", "dist/src/", "README.md"]);
+    expect(pkg.files).toEqual(["bin/", "dist/src/", "README.md", "LICENSE"]);
     expect(pkg.bin).toEqual({ packline: "bin/packline.js" });
     // typescript: the Dagger TypeScript runtime installs only dependencies, and the SDK imports it at run time.
     expect(Object.keys(pkg.dependencies).sort()).toEqual(["@dagger.io/dagger", "commander", "semver", "typescript", "yaml"]);
     expect(pkg.scripts.prepack).toBe("npm run build");
     expect(pkg.scripts.build).toBe("tsc -p tsconfig.build.json");
+  });
+
+  it("ships the Apache-2.0 licence it declares: LICENSE, the full text, in what npm pack packs", () => {
+    expect(pkg.license).toBe("Apache-2.0");
+    const license = readFileSync(join(root, "LICENSE"), "utf8");
+    // The text of https://www.apache.org/licenses/LICENSE-2.0.txt, unmodified (its well-known sha256).
+    expect(createHash("sha256").update(license).digest("hex")).toBe("cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30");
+    expect(license).toContain("TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION");
+    const packed = JSON.parse(
+      execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+    ) as { files: { path: string }[] }[];
+    expect(packed[0]!.files.map((f) => f.path)).toContain("LICENSE");
   });
 });
