@@ -4,8 +4,8 @@
  * time. bin/packline.js calls main().
  */
 
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { exportArgo } from "../backends/argo/export.js";
@@ -17,6 +17,7 @@ import { type CommandName, flagOf, helpOf, type OptionSpec, optionsOf } from "..
 import { validateBuild } from "../core/options/validate.js";
 import { planBuild } from "../core/plan/planner.js";
 import { parseVersion } from "../core/version.js";
+import { writeOutput } from "./output.js";
 import { describeSecretSource, parseSecretSource, readSecret } from "./secret-source.js";
 
 export interface CliIO {
@@ -113,7 +114,7 @@ export function createProgram(io: CliIO = defaultIO): Command {
     (flags: Flags) => {
       const result = exportArgo(rawInput("argo", flags));
       for (const warning of result.warnings) io.stderr(`packline: warning: ${warning}\n`);
-      if (flags.output) writeAtomically(flags.output as string, result.yaml);
+      if (flags.output !== undefined) writeOutput(flags.output as string, result.yaml, io.stdout);
       else io.stdout(result.yaml);
     },
   );
@@ -144,21 +145,6 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`packline: ${message}\n`);
     return 1;
-  }
-}
-
-/** Writes `file` only whole: a temporary file beside it, then a rename, so a failure leaves no partial file. */
-export function writeAtomically(file: string, contents: string): void {
-  const temporary = join(dirname(file), `.${basename(file)}.packline-${process.pid}.tmp`);
-  try {
-    writeFileSync(temporary, contents, { flag: "wx" });
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    const code = (error as NodeJS.ErrnoException).code ?? "error";
-    throw new PacklineError(
-      `-o ${quote(file)}: could not write the file (${code}); nothing was written: check the directory exists, is writable and has space.`,
-    );
   }
 }
 

@@ -363,7 +363,7 @@ export const TABLE = [
     kind: "string",
     placeholder: "file",
     short: "-o",
-    help: "Write the YAML to this file instead of stdout (only when everything is valid).",
+    help: "Write the YAML to this file (- for stdout), only when everything is valid: a regular file is replaced whole and keeps its mode and owner; a device, FIFO or link is written through.",
     commands: ARGO,
     only: "cli",
   },
