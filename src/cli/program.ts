@@ -17,6 +17,7 @@ import { type CommandName, flagOf, helpOf, type OptionSpec, optionsOf } from "..
 import { validateBuild } from "../core/options/validate.js";
 import { planBuild } from "../core/plan/planner.js";
 import { parseVersion } from "../core/version.js";
+import { hideOptionValues, MaskingStream, SecretMask } from "./mask.js";
 import { writeOutput } from "./output.js";
 import { describeSecretSource, parseSecretSource, readSecret } from "./secret-source.js";
 
@@ -80,7 +81,7 @@ function checkSourceDir(flags: Flags): string | undefined {
   return dir;
 }
 
-export function createProgram(io: CliIO = defaultIO): Command {
+export function createProgram(io: CliIO = defaultIO, mask: SecretMask = new SecretMask()): Command {
   const program = new Command("packline")
     .description("Clone, build with Cloud Native Buildpacks, and publish under semver tags: on a laptop, in CI, in Argo Workflows.")
     .version(packageVersion(), "-V, --version", "print packline's version")
@@ -125,6 +126,7 @@ export function createProgram(io: CliIO = defaultIO): Command {
       const source = flags.registryPassword === undefined ? undefined : parseSecretSource("--registry-password", flags.registryPassword as string);
       const plan = planBuild(validateBuild("build", rawInput("build", flags))); // refuses bad input before an engine starts
       const password = source ? readSecret("--registry-password", source, io.env) : undefined;
+      if (password !== undefined) mask.add(password, flags.registryUsername as string | undefined);
       const sbomDir = flags.sbomDir as string | undefined;
       const { buildThroughEngine } = await import("./build.js");
       const result = await buildThroughEngine(plan, { sourceDir, password, sbomDir }, io.stderrStream);
@@ -136,16 +138,34 @@ export function createProgram(io: CliIO = defaultIO): Command {
 }
 
 /** Runs the CLI and returns the exit code: 0 on success, 1 on bad input or a failed build, 2 on usage errors. */
-export async function main(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {
+export async function main(argv: readonly string[], unmasked: CliIO = defaultIO): Promise<number> {
+  // Everything printed goes through the mask: a secret read during the run never reaches the terminal.
+  const mask = new SecretMask();
+  const io = maskedIO(unmasked, mask);
   try {
-    await createProgram(io).parseAsync([...argv]);
+    await createProgram(io, mask).parseAsync([...argv]);
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`packline: ${message}\n`);
     return 1;
+  } finally {
+    (io.stderrStream as MaskingStream).flush();
   }
+}
+
+function maskedIO(io: CliIO, mask: SecretMask): CliIO {
+  const stream = new MaskingStream(io.stderrStream, mask);
+  return {
+    ...io,
+    stdout: (text) => io.stdout(mask.apply(text)),
+    stderr: (text) => {
+      stream.flush(); // what the engine printed before comes first
+      io.stderr(hideOptionValues(mask.apply(text)));
+    },
+    stderrStream: stream,
+  };
 }
 
 /** packline's own version, from the package.json next to the source (src/ or dist/src/). */

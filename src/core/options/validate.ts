@@ -186,9 +186,7 @@ function parseRegistryAuth(input: Input, image: ImageRepository | undefined): Re
     );
   }
   if (username !== undefined && !password) {
-    throw new PacklineError(
-      `--registry-username ${quote(username)} was given without --registry-password: add --registry-password env:NAME (or file:PATH).`,
-    );
+    throw new PacklineError("--registry-username was given without --registry-password: add --registry-password env:NAME (or file:PATH).");
   }
   if ((username !== undefined || secret !== undefined) && image === undefined) {
     const flag = secret !== undefined ? "--registry-secret" : "--registry-username";
@@ -196,7 +194,12 @@ function parseRegistryAuth(input: Input, image: ImageRepository | undefined): Re
   }
   if (secret !== undefined) return { kind: "docker-config-secret", secretName: kubernetesName("--registry-secret", secret) };
   if (username !== undefined) {
-    if (/[\s:]/.test(username)) throw new PacklineError(`--registry-username ${quote(username)} has blanks or ":": give the user name alone.`);
+    if (/[\s:]/.test(username)) {
+      // Not echoed: "user:token" is a password pasted into the user name.
+      throw new PacklineError(
+        '--registry-username has blanks or ":" (its value is not shown: it may hold a password): give the user name alone, and the password or token as --registry-password env:NAME (or file:PATH).',
+      );
+    }
     return { kind: "password", username };
   }
   return undefined;
@@ -204,11 +207,15 @@ function parseRegistryAuth(input: Input, image: ImageRepository | undefined): Re
 
 export function parseEnvEntry(entry: string): { name: string; value: string } {
   const eq = entry.indexOf("=");
-  if (eq === -1) throw new PacklineError(`--env ${quote(entry)} has no "=": give KEY=VALUE, e.g. BP_NODE_VERSION=20.`);
+  // A value is never echoed (it may be a token); a name alone is.
+  if (eq === -1) {
+    const shown = ENV_NAME.test(entry) ? ` ${quote(entry)}` : " (a value, not shown: it may hold a secret)";
+    throw new PacklineError(`--env${shown} has no "=": give KEY=VALUE, e.g. BP_NODE_VERSION=20.`);
+  }
   const name = entry.slice(0, eq);
   if (!ENV_NAME.test(name)) {
     throw new PacklineError(
-      `--env ${quote(entry)}: ${quote(name)} is not a valid variable name: use letters, digits and _, not starting with a digit (e.g. BP_NODE_VERSION=20).`,
+      `--env ${quote(name)}=...: ${quote(name)} is not a valid variable name: use letters, digits and _, not starting with a digit (e.g. BP_NODE_VERSION=20).`,
     );
   }
   if (Buffer.byteLength(name) > MAX_FILE_NAME_BYTES) {
