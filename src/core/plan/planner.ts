@@ -288,9 +288,14 @@ export function outputPath(step: ContainerStep, name: string): string {
 
 /**
  * A digest of what decides the image besides the source: the builder, the run image, the build-time env, the
- * buildpacks, the creation time (as asked: "now" is one input, not a new one each run), the Platform API, the
- * executor and the build user. Not the image's name, the cache or the registries' security: they change where and
- * how fast an image is made, not what it is.
+ * buildpacks, the creation time (as asked: "now" is one input, not a new one each run), the Platform API and the
+ * executor. Not the image's name, the cache or the registries' security: they change where and how fast an image is
+ * made, not what it is. Not `--build-user` either: the user a build runs as is always the builder's own CNB user
+ * (CNB_USER_ID:CNB_GROUP_ID), which the builder decides. The creator switches to that user, and a process that is not
+ * root cannot switch to another (lifecycle's priv.RunAs: "exec as user ...: operation not permitted"), so a build
+ * whose pod runs as anyone else fails before it makes an image. `--build-user` says how a cluster pod is set up
+ * before any image is read; digesting its spelling gave a cluster build another label, hence another final digest,
+ * than a laptop build of the same commit, and the release check refused it as "other build options" (issue 21).
  */
 function buildInputsOf(options: BuildOptions): string {
   const inputs = {
@@ -301,7 +306,6 @@ function buildInputsOf(options: BuildOptions): string {
     creationTime: options.creationTime,
     platformApi: PLATFORM_API,
     executor: options.executor,
-    buildUser: options.buildUser ?? "builder",
   };
   return `sha256:${createHash("sha256").update(JSON.stringify(inputs)).digest("hex")}`;
 }

@@ -43,7 +43,7 @@ lookup() {
   exit ${EXIT.transient}
 }
 # The options that decide the image, in words (what io.packline.build-inputs is a digest of: planner.ts, buildInputsOf).
-OPTIONS_IN_WORDS="builder, run image, env, buildpacks, creation time, executor, build user or Platform API"
+OPTIONS_IN_WORDS="builder, run image, env, buildpacks, creation time, executor or Platform API"
 `;
 
 /** Looks up the version's tag: unpublished, published from this revision (nothing to do), or refused. */

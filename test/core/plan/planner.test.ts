@@ -241,6 +241,24 @@ describe("the registry steps", () => {
   });
 });
 
+describe("the build inputs digest what decides the image, not how an option was spelled", () => {
+  const inputs = (p: BuildPlan) => flat([p.labels.find((l) => l.key === BUILD_INPUTS_LABEL)!.value])[0];
+  const same = { repo: "https://github.com/acme/app", image: "registry.example.com/acme/app" };
+
+  it("--build-user naming the builder's own CNB user gives the label of a build without it, on every executor", () => {
+    // The lifecycle runs only as the builder's CNB_USER_ID:CNB_GROUP_ID (its RunAs cannot switch a non-root process to
+    // another user), so --build-user changes how the pod is set up, never the user the image was built as.
+    const cluster = inputs(clusterPlan({ buildUser: "1001:1000" }));
+    expect(cluster).toBe(inputs(clusterPlan()));
+    // packline build (the engine, the plan's steps in Docker) has no --build-user at all
+    expect(cluster).toBe(inputs(planBuild(validateBuild("build", { tag: "v1.2.3", ...same, registryUsername: "u", registryPassword: true }))));
+  });
+
+  it("nor does the registry secret, the name or the cluster's settings change them", () => {
+    expect(inputs(clusterPlan({ name: "other", namespace: "ci", cachePvc: "cache", sbomArtifact: true }))).toBe(inputs(clusterPlan()));
+  });
+});
+
 describe("the pack executor (the article's form)", () => {
   it("runs pack as root, privileged, with the node's Docker socket, pushing to the staging tag", () => {
     const p = clusterPlan({ executor: "pack", env: ["A=1"], creationTime: "now", tag: "v1.2.3" });

@@ -117,7 +117,7 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
     expect(refused.stderr).toContain("--allow-overwrite");
     put(`${IMAGE}:1.2.3`, "sha256:old", { "org.opencontainers.image.revision": "abc123", [BUILD_INPUTS_LABEL]: "sha256:other" });
     expect(run(shell, CHECK_SCRIPT, {}).stderr).toContain(
-      "from this revision (abc123) but with other build options (builder, run image, env, buildpacks, creation time, executor, build user or Platform API)",
+      "from this revision (abc123) but with other build options (builder, run image, env, buildpacks, creation time, executor or Platform API)",
     );
     expect(run(shell, CHECK_SCRIPT, { PACKLINE_ALLOW_OVERWRITE: "true" })).toMatchObject({ code: 0, outcome: "unpublished" });
   });
