@@ -42,6 +42,13 @@ export function parseImageRepository(input: string, flag = "--image"): ImageRepo
   if (name.includes("@")) {
     throw bad("has a digest", "give the repository only (e.g. registry.example.com/acme/app); the digest is known after the build");
   }
+  refuseRegistryOnly(input, bad);
+  if (name.toLowerCase() === "localhost") {
+    throw bad(
+      "names no registry: alone, localhost is the Docker Hub image docker.io/library/localhost",
+      "give the registry with its port and a repository, e.g. localhost:5000/app",
+    );
+  }
   const lastComponent = name.split("/").pop() ?? "";
   if (lastComponent.includes(":")) {
     throw bad("has a tag", `give the repository only (${name.slice(0, name.lastIndexOf(":"))}); tags come from --tag`);
@@ -54,6 +61,7 @@ export function parseImageReference(input: string, flag: string): ImageReference
   const text = input;
   const bad = badValue(input, flag);
   refuseBlanks(input, bad);
+  refuseRegistryOnly(input.replace(/@.*$/, ""), bad);
   let rest = text;
   let digest: string | undefined;
   const at = rest.indexOf("@");
@@ -76,6 +84,21 @@ export function parseImageReference(input: string, flag: string): ImageReference
 function refuseBlanks(input: string, bad: (why: string, fix: string) => PacklineError): void {
   if (/\s/.test(input) || [...input].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127))
     throw bad("has blanks or control characters", "remove them");
+}
+
+/**
+ * `localhost:5000` or `registry.example.com:443` alone: by the reference grammar, the image "localhost" (on Docker Hub)
+ * with the tag 5000, which is never what was meant. Say that it is a registry without an image path.
+ */
+function refuseRegistryOnly(input: string, bad: (why: string, fix: string) => PacklineError): void {
+  const match = /^([^/:]+):([0-9]{1,5})$/.exec(input) ?? /^(\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})$/.exec(input);
+  if (!match) return;
+  const host = match[1]!;
+  if (!(host.toLowerCase() === "localhost" || host.includes(".") || host.startsWith("["))) return;
+  const meaning = host.startsWith("[")
+    ? "as written it is no image reference at all"
+    : `as written it would mean the Docker Hub image docker.io/library/${host} with the tag ${match[2]}`;
+  throw bad(`is a registry address (host ${host}, port ${match[2]}) without an image path`, `add the repository, e.g. ${input}/app; ${meaning}`);
 }
 
 function badValue(input: string, flag: string) {

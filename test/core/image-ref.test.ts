@@ -192,3 +192,46 @@ describe("image references: properties", () => {
     );
   });
 });
+
+// Issue 18, item 12: `--image localhost:5000` was said to have a tag; it is a registry without an image path.
+describe("a registry address alone, where an image is expected", () => {
+  it.each([
+    ["localhost:5000", "--image", "docker.io/library/localhost with the tag 5000"],
+    ["LOCALHOST:5000", "--image", "docker.io/library/LOCALHOST with the tag 5000"],
+    ["127.0.0.1:5000", "--image", "docker.io/library/127.0.0.1 with the tag 5000"],
+    ["registry.example.com:443", "--image", "docker.io/library/registry.example.com with the tag 443"],
+    ["[::1]:5000", "--image", "as written it is no image reference at all"],
+  ])("--image %s: a registry without an image path, what it would mean, and the fix", (input, flag, meaning) => {
+    const message = packlineError(() => parseImageRepository(input)).message;
+    expect(message).toMatch(
+      new RegExp(
+        `^${flag} "${input.replace(/[[\].]/g, "\\$&")}" is a registry address \\(host .+, port [0-9]+\\) without an image path: add the repository, e.g. `,
+      ),
+    );
+    expect(message).toContain(`e.g. ${input}/app;`);
+    expect(message).toContain(meaning);
+    expect(message).not.toContain("has a tag");
+  });
+
+  it.each(["--run-image", "--cache-image", "--builder"])(
+    "%s localhost:5000 (and @digest) is refused the same way, not read as Docker Hub's localhost:5000",
+    (flag) => {
+      expect(packlineError(() => parseImageReference("localhost:5000", flag)).message).toMatch(
+        new RegExp(`^${flag} "localhost:5000" is a registry address \\(host localhost, port 5000\\) without an image path`),
+      );
+      expect(packlineError(() => parseImageReference(`localhost:5000@${DIGEST}`, flag)).message).toContain("without an image path");
+    },
+  );
+
+  it("--image localhost alone says what it would mean", () => {
+    expect(packlineError(() => parseImageRepository("localhost")).message).toBe(
+      '--image "localhost" names no registry: alone, localhost is the Docker Hub image docker.io/library/localhost: give the registry with its port and a repository, e.g. localhost:5000/app.',
+    );
+  });
+
+  it("an image with a tag keeps its own message, and a registry with a repository passes", () => {
+    expect(packlineError(() => parseImageRepository("nginx:1")).message).toContain("has a tag");
+    expect(parseImageReference("nginx:1", "--run-image").tag).toBe("1");
+    expect(parseImageRepository("localhost:5000/app").registry).toBe("localhost:5000");
+  });
+});
