@@ -12,6 +12,24 @@ export function parseSecretSource(flag: string, value: string): SecretSource {
   if (env) return { kind: "env", name: env[1]! };
   const file = /^file:(.+)$/.exec(value);
   if (file) return { kind: "file", path: file[1]! };
+  // A reference, but a bad one. Never echo what follows the prefix: a variable name that is no name may be a pasted
+  // token (env:$TOKEN). Say what is wrong with it instead.
+  const prefix = /^(env|file):/i.exec(value)?.[1];
+  if (prefix !== undefined) {
+    const kind = prefix.toLowerCase();
+    const rest = value.slice(prefix.length + 1);
+    if (prefix !== kind) throw new PacklineError(`${flag} ${prefix}:...: write the prefix in lower case, ${kind}:.`);
+    if (rest === "") {
+      throw new PacklineError(
+        kind === "env"
+          ? `${flag} env: names no variable: give env:NAME, NAME being the environment variable that holds the secret.`
+          : `${flag} file: names no file: give file:PATH, PATH being the file that holds the secret.`,
+      );
+    }
+    throw new PacklineError(
+      `${flag} env:... is a reference, but what follows env: is not an environment variable name (${whatIsWrong(rest)}): a name has only letters, digits and _, and does not start with a digit; export the secret under such a name (e.g. MY_TOKEN) and give env:MY_TOKEN.`,
+    );
+  }
   // Never echo the value: it may be the secret itself.
   throw new PacklineError(
     `${flag} takes a secret by reference, not a literal value: give env:NAME (an environment variable) or file:PATH (a file holding it).`,
@@ -39,4 +57,14 @@ export function readSecret(flag: string, source: SecretSource, env: NodeJS.Proce
   }
   if (value === "") throw new PacklineError(`${flag} file:${source.path}: the file is empty: put the password or token in it.`);
   return value;
+}
+
+/** What keeps `name` from being a variable name, without showing the name (it may be a secret pasted by mistake). */
+function whatIsWrong(name: string): string {
+  if (/^[0-9]/.test(name)) return "it starts with a digit";
+  const bad = [...new Set([...name].filter((c) => !/[A-Za-z0-9_]/.test(c)))];
+  const shown = bad
+    .slice(0, 5)
+    .map((c) => (c.charCodeAt(0) < 33 || c.charCodeAt(0) === 127 ? `U+${c.charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}` : `"${c}"`));
+  return `it has ${shown.join(", ")}${bad.length > 5 ? " and more" : ""}`;
 }
