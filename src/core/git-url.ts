@@ -1,4 +1,5 @@
 import { PacklineError, quote } from "./errors.js";
+import { hasNonAscii, nonAsciiHostMessage } from "./idn.js";
 
 /**
  * Git repository URLs and refs as packline accepts them. A URL ends up in git's argv, in cluster manifests and in
@@ -18,6 +19,10 @@ export function parseRepoUrl(url: string): GitUrl {
   if (/[\s"'`\\{}<>^|]/.test(url) || [...url].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)) {
     throw bad("has blanks, quotes, braces or control characters", "percent-encode them (e.g. %7B for {) or fix the URL");
   }
+  const scpHost = /^[A-Za-z0-9_][A-Za-z0-9._-]*@([^:/\s]+):/.exec(url)?.[1];
+  if (scpHost !== undefined && hasNonAscii(scpHost)) {
+    throw new PacklineError(nonAsciiHostMessage(`--repo ${quote(shown(url))}`, scpHost));
+  }
   const scp = SCP_LIKE.exec(url);
   if (scp) {
     if (scp[3]!.startsWith("-")) throw bad('has a path starting with "-", which git could read as an option', "fix the path");
@@ -35,6 +40,9 @@ export function parseRepoUrl(url: string): GitUrl {
   }
   // The WHATWG parser lower-cases and may accept odd hosts: check the host as written.
   const host = /^[a-z]+:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^/:?#]*)/i.exec(url)?.[1] ?? "";
+  if (hasNonAscii(host)) {
+    throw new PacklineError(nonAsciiHostMessage(`--repo ${quote(shown(url))}`, host));
+  }
   if (host === "" || host.startsWith("-") || !/^([A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])$/.test(host)) {
     throw bad(`has the host ${quote(host)}`, 'give a host name or address (a host starting with "-" would be read by ssh as an option)');
   }

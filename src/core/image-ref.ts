@@ -1,4 +1,5 @@
 import { PacklineError, quote } from "./errors.js";
+import { hasNonAscii, nonAsciiHostMessage } from "./idn.js";
 
 /**
  * An image repository as the user gave it to --image: `[registry[:port]/]path`, without tag or digest (tags come from
@@ -119,7 +120,7 @@ function parseRepository(name: string, input: string, flag: string): ImageReposi
   const registry = hasRegistry ? first : "docker.io";
   const path = hasRegistry ? name.slice(slash + 1) : name;
 
-  if (hasRegistry) checkRegistry(registry, bad);
+  if (hasRegistry) checkRegistry(registry, bad, `${flag} ${quote(input)}`);
 
   for (const component of path.split("/")) {
     if (component !== component.toLowerCase()) {
@@ -136,10 +137,11 @@ function parseRepository(name: string, input: string, flag: string): ImageReposi
   return { name, registry, path: fullPath };
 }
 
-function checkRegistry(registry: string, bad: (why: string, fix: string) => PacklineError): void {
+function checkRegistry(registry: string, bad: (why: string, fix: string) => PacklineError, what: string): void {
   const portMatch = /^(.*?)(?::([^:\]]*))?$/.exec(registry)!;
   const host = IPV6.test(registry) ? registry : portMatch[1]!;
   const port = IPV6.test(registry) ? undefined : portMatch[2];
+  if (hasNonAscii(host)) throw new PacklineError(nonAsciiHostMessage(what, host));
   if (!(DOMAIN_NAME.test(host) || IPV6.test(host))) {
     throw bad(`has an invalid registry host ${quote(host)}`, "use a host name such as registry.example.com");
   }
@@ -165,6 +167,8 @@ const HOST_PORT = new RegExp(`^(${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\
 
 /** A registry host as --insecure-registry takes it: `host[:port]`, an IPv4 address, or `[IPv6][:port]`. */
 export function parseRegistryHost(value: string, flag: string): string {
+  const host = value.startsWith("[") ? value : value.replace(/:[0-9]*$/, "");
+  if (hasNonAscii(host) && !host.includes("/")) throw new PacklineError(nonAsciiHostMessage(`${flag} ${quote(value)}`, host));
   const match = HOST_PORT.exec(value);
   const port = match?.[2];
   if (!match || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {

@@ -68,3 +68,34 @@ describe("parseGitRef", () => {
     );
   });
 });
+
+// Issue 18, item 14: an international host got the unrelated "would be read by ssh as an option" reason.
+describe("parseRepoUrl: international host names", () => {
+  const ASCII = "xn--bcher-kva.example";
+  it.each([
+    ["https://bücher.example/acme/app", "https://bücher.example/acme/app"],
+    ["https://BÜCHER.example:8443/acme/app.git", "https://BÜCHER.example:8443/acme/app.git"],
+    ["ssh://git@bücher.example/acme/app", "ssh://***@bücher.example/acme/app"],
+    ["git@bücher.example:acme/app.git", "***@bücher.example:acme/app.git"],
+  ])("%s: gives the punycode form of the host", (url, shown) => {
+    const message = packlineError(() => parseRepoUrl(url)).message;
+    expect(message).toMatch(
+      new RegExp(
+        `^--repo "${shown.replace(/[.*?]/g, "\\$&")}" has the international host name ".+", which git, ssh and registries take only in its ASCII \\(punycode\\) form: write the host as ${ASCII}\\.$`,
+      ),
+    );
+    expect(message).not.toContain("ssh as an option");
+  });
+
+  it.each(["https://ＡＢＣ.com/acme/app", "https://a\u200bb.com/acme/app"])("%j: look-alike or invisible characters get no ASCII guess", (url) => {
+    const message = packlineError(() => parseRepoUrl(url)).message;
+    expect(message).toContain(
+      "whose non-ASCII characters make no international domain name (look-alike or invisible characters?): type the host name in ASCII.",
+    );
+    expect(message).not.toMatch(/abc\.com|"ab\.com"/);
+  });
+
+  it("the punycode form itself is accepted", () => {
+    expect(parseRepoUrl(`https://${ASCII}/acme/app`).protocol).toBe("https");
+  });
+});

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { authKeyFor, DOCKER_HUB_AUTH_KEY, parseImageReference, parseImageRepository, withTag } from "../../src/core/image-ref.js";
+import { authKeyFor, DOCKER_HUB_AUTH_KEY, parseImageReference, parseImageRepository, parseRegistryHost, withTag } from "../../src/core/image-ref.js";
 import { packlineError } from "../support/errors.js";
 
 const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
@@ -233,5 +233,17 @@ describe("a registry address alone, where an image is expected", () => {
     expect(packlineError(() => parseImageRepository("nginx:1")).message).toContain("has a tag");
     expect(parseImageReference("nginx:1", "--run-image").tag).toBe("1");
     expect(parseImageRepository("localhost:5000/app").registry).toBe("localhost:5000");
+  });
+});
+
+describe("international registry hosts", () => {
+  it("--image and --insecure-registry give the punycode form", () => {
+    expect(packlineError(() => parseImageRepository("bücher.example:5000/app")).message).toBe(
+      '--image "bücher.example:5000/app" has the international host name "bücher.example", which git, ssh and registries take only in its ASCII (punycode) form: write the host as xn--bcher-kva.example.',
+    );
+    expect(packlineError(() => parseRegistryHost("bücher.example:5000", "--insecure-registry")).message).toContain(
+      "write the host as xn--bcher-kva.example.",
+    );
+    expect(parseImageRepository("xn--bcher-kva.example:5000/app").registry).toBe("xn--bcher-kva.example:5000");
   });
 });
