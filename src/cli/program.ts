@@ -20,6 +20,7 @@ import { parseVersion } from "../core/version.js";
 import { hideOptionValues, MaskingStream, SecretMask } from "./mask.js";
 import { writeOutput } from "./output.js";
 import { describeSecretSource, parseSecretSource, readSecret } from "./secret-source.js";
+import { explainUnknownOptions } from "./wrong-command.js";
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -134,6 +135,7 @@ export function createProgram(io: CliIO = defaultIO, mask: SecretMask = new Secr
     },
   );
 
+  explainUnknownOptions(program);
   return program;
 }
 
