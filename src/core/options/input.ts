@@ -79,27 +79,37 @@ export function checkInput<C extends CommandName>(command: C, raw: RawInput<C>):
       if (option.requiredFor?.includes(command)) throw required(option, command);
       continue;
     }
-    out[option.name] = checkValue(option, value);
+    out[option.name] = checkValue(option, value, command);
   }
   return out as CheckedInput<C>;
 }
 
+const REQUIRED_EXAMPLES: Readonly<Record<string, string>> = {
+  tag: "e.g. --tag v1.2.3",
+  repo: "e.g. --repo https://github.com/acme/app (a cluster clones its source)",
+  image: "e.g. --image registry.example.com/acme/app (the registry inside the Dagger engine does not exist in a cluster)",
+};
+
 function required(option: OptionSpec, command: CommandName): PacklineError {
-  const examples: Record<string, string> = {
-    tag: "e.g. --tag v1.2.3",
-    repo: "e.g. --repo https://github.com/acme/app (a cluster clones its source)",
-    image: "e.g. --image registry.example.com/acme/app (the registry inside the Dagger engine does not exist in a cluster)",
-  };
-  return new PacklineError(`${command} needs ${flagOf(option.name)}: ${examples[option.name] ?? "give a value"}.`);
+  return new PacklineError(`${command} needs ${flagOf(option.name)}: ${REQUIRED_EXAMPLES[option.name] ?? "give a value"}.`);
 }
 
-function checkValue(option: OptionSpec, value: string | number | boolean | readonly string[]): string | number | boolean | readonly string[] {
+function checkValue(
+  option: OptionSpec,
+  value: string | number | boolean | readonly string[],
+  command: CommandName,
+): string | number | boolean | readonly string[] {
   const flag = flagOf(option.name);
   switch (option.kind) {
     case "string":
       if (typeof value !== "string") throw new Error(`internal: ${flag} is not a string`);
       if (value === "") {
-        const hint = option.default !== undefined ? `leave it out for the default (${option.default})` : "give a value or leave the option out";
+        // A required option cannot be left out: say so, with an example, not "leave the option out".
+        const hint = option.requiredFor?.includes(command)
+          ? `${command} needs it: give a value, ${REQUIRED_EXAMPLES[option.name] ?? "not an empty one"}`
+          : option.default !== undefined
+            ? `leave it out for the default (${option.default})`
+            : "give a value or leave the option out";
         throw new PacklineError(`${flag} is empty: ${hint}.`);
       }
       return value;

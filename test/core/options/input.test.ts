@@ -40,3 +40,27 @@ describe("the option table", () => {
     );
   });
 });
+
+// Issue 18, item 16: `plan --tag ''` said "leave the option out", but plan requires --tag.
+describe("an empty value of a required option", () => {
+  it.each([
+    ["plan", { tag: "" }, "--tag is empty: plan needs it: give a value, e.g. --tag v1.2.3."],
+    ["build", { tag: "" }, "--tag is empty: build needs it: give a value, e.g. --tag v1.2.3."],
+    [
+      "argo",
+      { repo: "", image: "a/b" },
+      "--repo is empty: argo needs it: give a value, e.g. --repo https://github.com/acme/app (a cluster clones its source).",
+    ],
+    ["argo", { repo: "https://h/a/b", image: "" }, "--image is empty: argo needs it: give a value, e.g. --image registry.example.com/acme/app"],
+  ] as const)("%s %j: says it is required and gives an example, never 'leave it out'", (command, raw, message) => {
+    const text = packlineError(() => checkInput(command, raw)).message;
+    expect(text.startsWith(message)).toBe(true);
+    expect(text).not.toContain("leave");
+  });
+
+  it("an empty optional option still says it can be left out", () => {
+    expect(packlineError(() => checkInput("argo", { repo: "https://h/a/b", image: "a/b", tag: "" })).message).toBe(
+      "--tag is empty: give a value or leave the option out.",
+    );
+  });
+});
