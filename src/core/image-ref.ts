@@ -179,8 +179,29 @@ export function parseRegistryHost(value: string, flag: string): string {
 
 /** A registry on the machine the command runs on: only that machine can reach it under this name. */
 export function isLocalRegistry(registry: string): boolean {
+  return loopbackHost(registry) !== undefined;
+}
+
+/**
+ * The host of `registry` in its plain form if it names the machine itself, whatever the spelling: `localhost` in any
+ * case, `localhost.localdomain` and `*.localhost`, 127.0.0.0/8 in any form a resolver takes (`127.1`, `0x7f.1`,
+ * `2130706433`), `0.0.0.0`, and `::1`, `::` and `::ffff:127.x.y.z` however written (`[0:0:0:0:0:0:0:1]`).
+ * Undefined for any other host. The forms are read as the WHATWG URL parser reads a host (as inet_aton does).
+ */
+export function loopbackHost(registry: string): string | undefined {
   const host = registry.startsWith("[") ? registry.slice(0, registry.indexOf("]") + 1) : registry.split(":")[0]!;
-  return host === "localhost" || host === "[::1]" || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
+  let normal: string;
+  try {
+    normal = new URL(`http://${host}/`).hostname.replace(/\.$/, "");
+  } catch {
+    return undefined;
+  }
+  const ipv4 = /^([0-9]+)\.[0-9]+\.[0-9]+\.[0-9]+$/.exec(normal);
+  if (ipv4) return ipv4[1] === "127" || normal === "0.0.0.0" ? normal : undefined;
+  if (normal === "localhost" || normal === "localhost.localdomain" || normal.endsWith(".localhost")) return normal;
+  if (normal === "[::1]" || normal === "[::]") return normal;
+  if (/^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(normal)) return normal;
+  return undefined;
 }
 
 /** The port of `host:port` (or `[v6]:port`), if any. */

@@ -57,9 +57,9 @@ interface Context {
 
 export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunResult> {
   if (plan.version.kind !== "known") throw new PacklineError("internal: the Dagger backend runs plans with a known version.");
-  if (plan.image.target.kind === "host-registry" && !hasHost()) {
+  if (plan.hostTunnel && !hasHost()) {
     throw new PacklineError(
-      `--image ${quote(plan.image.name)} is on localhost, which a Dagger module (dagger call) cannot reach: the engine gives modules no access to your machine. Run the same build with npx packline build, which reaches your localhost through a tunnel; or give the registry's address as the engine's containers reach it (with --insecure-registry <host:port> for plain HTTP).`,
+      `${plan.image.target.kind === "host-registry" ? `--image ${quote(plan.image.name)}` : "--run-image or --cache-image"} is on localhost, which a Dagger module (dagger call) cannot reach: the engine gives modules no access to your machine. Run the same build with npx packline build, which reaches your localhost through a tunnel; or give the registry's address as the engine's containers reach it (with --insecure-registry <host:port> for plain HTTP).`,
     );
   }
   const { source, lates } = await resolveSource(plan, inputs);
@@ -211,9 +211,11 @@ function targetService(plan: BuildPlan): Context["service"] {
       .asService();
     return { alias: target.alias, service };
   }
-  if (target.kind === "host-registry") {
+  const tunnel = plan.hostTunnel;
+  if (tunnel) {
     // Inside a container of the engine, localhost is the container: reach the user's localhost through a tunnel.
-    return { alias: target.alias, service: dag.host().service([{ frontend: target.port, backend: target.hostPort }], { host: "localhost" }) };
+    const ports = tunnel.ports.map((port) => ({ frontend: port, backend: port }));
+    return { alias: tunnel.alias, service: dag.host().service(ports, { host: tunnel.host }) };
   }
   return undefined;
 }
@@ -311,9 +313,10 @@ async function runBuild(ctx: Context): Promise<Container> {
  */
 function publishedContainer(ctx: Context, digest: string): Container {
   const byDigest = `${ctx.plan.image.address}@${digest}`;
-  if (ctx.service || ctx.plan.image.insecure) {
+  // (A tunnel made only for the run or cache image does not reach the published image.)
+  if ((ctx.service && ctx.plan.image.target.kind !== "registry") || ctx.plan.image.insecure) {
     let crane = dag.container().from(IMAGES.crane).withUser(TOOL_USER);
-    if (ctx.service) crane = crane.withServiceBinding(ctx.service.alias, ctx.service.service);
+    if (ctx.service && ctx.plan.image.target.kind !== "registry") crane = crane.withServiceBinding(ctx.service.alias, ctx.service.service);
     const secret = Object.values(ctx.secrets)[0];
     if (secret)
       crane = crane

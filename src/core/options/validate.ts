@@ -16,6 +16,7 @@ import { kubernetesName, suggestName } from "../k8s-name.js";
 import type { CreationTime } from "../plan/types.js";
 import { parseQuantity } from "../quantity.js";
 import { parseVersion, type Version } from "../version.js";
+import { checkImages } from "./checks-images.js";
 import { type CheckedInput, checkInput, type RawInput } from "./input.js";
 import type { EXECUTORS, KINDS, POD_GC } from "./table.js";
 
@@ -138,7 +139,7 @@ function buildOptions(input: Input, runsOn: RunsOn): BuildOptions {
       );
     }
   }
-  return {
+  const options: BuildOptions = {
     runsOn,
     version,
     revision,
@@ -159,6 +160,8 @@ function buildOptions(input: Input, runsOn: RunsOn): BuildOptions {
     buildUser: input.buildUser === undefined ? undefined : parseBuildUser(input.buildUser),
     executor,
   };
+  checkImages(options);
+  return options;
 }
 
 function parseSource(input: Input): SourceOption {

@@ -10,6 +10,7 @@ import type { BuildOptions } from "../options/validate.js";
 import { VERSION_SHAPES, type VersionShape } from "../version.js";
 import { ENGINE_REGISTRY, HOST_REGISTRY_ALIAS, PATHS, PLATFORM_API, REGISTRY_AUTH_SECRET, VOLUMES } from "./constants.js";
 import { creatorStep } from "./creator.js";
+import { hostTunnelOf } from "./host-tunnel.js";
 import { packStep } from "./pack.js";
 import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, EXIT, OUT, releaseScript, SETTLE_SECONDS } from "./scripts.js";
 import { late, text } from "./text.js";
@@ -44,8 +45,9 @@ export function planBuild(options: BuildOptions): BuildPlan {
     ...(source.kind === "git" ? [{ key: "org.opencontainers.image.source", value: [source.url] }] : []),
   ];
   const volumes = volumesOf(options, registryAuth !== undefined);
+  const { tunnel, reach } = hostTunnelOf(options); // the build reaches registries on the user's machine through it
   const build =
-    options.executor === "pack" ? packStep(options, image, registryAuth !== undefined) : creatorStep(options, image, registryAuth !== undefined);
+    options.executor === "pack" ? packStep(reach, image, registryAuth !== undefined) : creatorStep(reach, image, registryAuth !== undefined);
   const buildInputs = buildInputsOf(options);
   labels.push({ key: BUILD_INPUTS_LABEL, value: [buildInputs] });
   const tags: PlanText = version.kind === "known" ? [variants[0]!.tags.map((t) => t.join("")).join(" ")] : [late("tags")];
@@ -57,6 +59,7 @@ export function planBuild(options: BuildOptions): BuildPlan {
     version,
     variants,
     image,
+    ...(tunnel ? { hostTunnel: tunnel } : {}),
     source,
     registryAuth,
     creationTime: options.creationTime,

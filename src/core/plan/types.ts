@@ -191,11 +191,24 @@ export interface Steps {
   readonly release: ContainerStep;
 }
 
+/**
+ * The tunnel from the Dagger engine to registries on the user's own machine (`--image`, `--run-image` or
+ * `--cache-image` on localhost, however spelt): the build containers reach `host:port` as `alias:port`.
+ */
+export interface HostTunnel {
+  readonly alias: string;
+  /** The host the tunnel's far end connects to on the user's machine, as the user named it (`localhost`, `127.0.0.2`). */
+  readonly host: string;
+  readonly ports: readonly number[];
+}
+
 export interface BuildPlan {
   readonly version: VersionPlan;
   /** One per shape of version with its own tag list (one, with a known version). */
   readonly variants: readonly Variant[];
   readonly image: ImagePlan;
+  /** Present when a registry the build uses is on the user's machine (packline build only: a cluster refuses it). */
+  readonly hostTunnel?: HostTunnel;
   readonly source: SourcePlan;
   readonly registryAuth?: RegistryAuthPlan;
   readonly creationTime: CreationTime;

@@ -462,6 +462,34 @@ describe("runPlan: a registry on the user's machine (--image localhost:5000/app)
   });
 });
 
+describe("runPlan: a run or cache image on the user's machine (--run-image localhost:5001/run)", () => {
+  it("reaches them through one tunnel to every port, while the image itself is pulled from its registry", async () => {
+    const raw = { tag: "v1.0.0", image: "registry.example.com/acme/app", runImage: "localhost:5001/run", cacheImage: "LOCALHOST:5002/cache" };
+    await run(raw, {}, async ({ engine, result }) => {
+      const tunnel = [
+        { field: "host", args: {} },
+        {
+          field: "service",
+          args: {
+            ports: [
+              { frontend: 5001, backend: 5001 },
+              { frontend: 5002, backend: 5002 },
+            ],
+            host: "localhost",
+          },
+        },
+      ];
+      const views = stepViews(engine);
+      expect(views.build!.services).toEqual([{ alias: "packline-host-registry", service: tunnel }]);
+      expect(views.build!.argv).toContain("-run-image=packline-host-registry:5001/run");
+      expect(views.build!.argv).toContain("-cache-image=packline-host-registry:5002/cache");
+      await result.container.id();
+      const chain = engine.expand(engine.leaves("id").at(-1)!.resolved);
+      expect(chain.map((step) => step.field)).toEqual(["container", "from", "id"]);
+    });
+  });
+});
+
 describe("runPlan: a git repository (--repo)", () => {
   it("clones the tag without .git, and the commit is the revision", async () => {
     await run({ tag: "v1.2.3", repo: REPO }, {}, ({ engine, plan, result }) => {
