@@ -118,7 +118,13 @@ function engineRepositoryName(options: BuildOptions): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, (sep) => (sep === "." || sep === "_" || sep === "__" || /^-+$/.test(sep) ? sep : "-"))
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
-  return name || ENGINE_REGISTRY.defaultRepository;
+  if (name === "") return ENGINE_REGISTRY.defaultRepository;
+  // An image name has at most 255 characters (what --image allows): a longer one keeps its start and a digest of
+  // the whole, so that two long names still differ.
+  const max = 255 - `${ENGINE_REGISTRY.alias}:${ENGINE_REGISTRY.port}/`.length;
+  if (name.length <= max) return name;
+  const digest = createHash("sha256").update(name).digest("hex").slice(0, 12);
+  return `${name.slice(0, max - digest.length - 1).replace(/[^a-z0-9]+$/, "")}-${digest}`;
 }
 
 function registryAuthPlan(options: BuildOptions, image: ImagePlan): RegistryAuthPlan | undefined {

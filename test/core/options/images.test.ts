@@ -120,3 +120,20 @@ describe("localhost however it is spelt (item 4)", () => {
     expect(plan({ image: IMAGE, runImage: "reg.example.com/run" }).hostTunnel).toBeUndefined();
   });
 });
+
+describe("the default image name (item 10)", () => {
+  it("a 2 KB repository name gives an image name of at most 255 characters, which the plan accepts as --image would", () => {
+    const long = "a".repeat(2048);
+    const p = plan({ repo: `https://github.com/acme/${long}` });
+    expect(p.image.name.length).toBeLessThanOrEqual(255);
+    expect(p.image.name).toMatch(/^registry:5000\/a+-[0-9a-f]{12}$/);
+    // Two long names that share their start still differ.
+    const other = plan({ repo: `https://github.com/acme/${long}b` });
+    expect(other.image.name).not.toBe(p.image.name);
+    expect(() => validateBuild("plan", { tag: "1.2.3", image: p.image.name })).not.toThrow();
+  });
+
+  it("a name that fits is kept as it is", () => {
+    expect(plan({ repo: "https://github.com/acme/web-app.git" }).image.name).toBe("registry:5000/web-app");
+  });
+});
