@@ -23,6 +23,7 @@ function row(option: OptionSpec, command: CommandName, commands: string): string
   }
   if (option.only === "cli") notes.push("CLI only");
   if (option.only === "dagger") notes.push("Dagger only");
+  if (option.dagger === "constructor") notes.push("shared");
   const help = helpOf(option, command).replace(/\|/g, "\\|");
   return `| ${flagText(option)} | ${commands} | ${help}${notes.length ? ` (${notes.join("; ")})` : ""} |`;
 }

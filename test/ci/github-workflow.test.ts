@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { flagOf, optionsOf } from "../../src/core/options/table.js";
+import { constructorOptions, flagOf, functionOptions, type OptionSpec } from "../../src/core/options/table.js";
 
 const WORKFLOW = join(import.meta.dirname, "..", "..", "ci", "github", "packline.yml");
 const DAGGER_JSON = join(import.meta.dirname, "..", "..", "dagger.json");
@@ -121,7 +121,8 @@ describe("ci/github/packline.yml", () => {
 
   it("calls packline build with the tag, the image and the registry password as a Dagger secret", () => {
     const script = packlineScript();
-    expect(script).toMatch(/dagger -m "\$PACKLINE_MODULE" call build /);
+    expect(script).toMatch(/dagger -m "\$PACKLINE_MODULE" call --source \. /);
+    expect(script).toMatch(/ build --tag "\$\{GITHUB_REF_NAME\}" \|/);
     expect(script).toContain("--source .");
     expect(script).toContain('--tag "${GITHUB_REF_NAME}"');
     expect(script).toMatch(/--image "\$image"/);
@@ -133,29 +134,29 @@ describe("ci/github/packline.yml", () => {
     expect(script).toContain('--revision "${GITHUB_SHA}"');
   });
 
-  it("uses only arguments dagger call build has, and chains no field: build prints its summary itself", () => {
-    const call = /dagger -m "\$PACKLINE_MODULE" call build ([^|\n]*)\|/.exec(packlineScript());
+  it("gives the settings to the constructor and the tag to build, and chains no field: build prints its summary itself", () => {
+    const call = /dagger -m "\$PACKLINE_MODULE" call ([^|\n]*?) build ([^|\n]*)\|/.exec(packlineScript());
     expect(call, "the build call is piped into tee").not.toBeNull();
-    const words = call![1]!.trim().split(/\s+/);
-    const flags = new Set(optionsOf("build", "dagger").map((o) => flagOf(o.name)));
-    const booleans = new Set(
-      optionsOf("build", "dagger")
-        .filter((o) => o.kind === "boolean")
-        .map((o) => flagOf(o.name)),
-    );
-    for (let i = 0; i < words.length; i++) {
-      const word = words[i]!;
-      expect(word, `argument ${i} of the call is a flag of build (not a chained field)`).toMatch(/^--/);
-      expect(flags.has(word), `${word} is an argument of Packline.build`).toBe(true);
-      if (!booleans.has(word)) i++; // its value
-    }
+    const words = (text: string) => text.trim().split(/\s+/);
+    const check = (given: string[], options: readonly OptionSpec[], where: string) => {
+      const flags = new Set(options.map((o) => flagOf(o.name)));
+      const booleans = new Set(options.filter((o) => o.kind === "boolean").map((o) => flagOf(o.name)));
+      for (let i = 0; i < given.length; i++) {
+        const word = given[i]!;
+        expect(word, `argument ${i} ${where} is a flag (not a chained field)`).toMatch(/^--/);
+        expect(flags.has(word), `${word} is an argument ${where}`).toBe(true);
+        if (!booleans.has(word)) i++; // its value
+      }
+    };
+    check(words(call![1]!), constructorOptions(), "of the Packline constructor (before build)");
+    check(words(call![2]!), functionOptions("build"), "of Packline.build");
   });
 
   it("passes secrets through env, never as ${{ }} inside a script", () => {
     for (const step of steps()) {
       if (step.run !== undefined) expect(step.run, `run script of step "${step.name}"`).not.toContain("${{");
     }
-    const packline = steps().find((s) => s.run?.includes("call build"));
+    const packline = steps().find((s) => s.run?.includes(" build --tag"));
     expect(packline?.env).toEqual({
       REGISTRY_USERNAME: "${{ secrets.REGISTRY_USERNAME }}",
       REGISTRY_PASSWORD: "${{ secrets.REGISTRY_PASSWORD }}",

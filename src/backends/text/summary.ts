@@ -8,8 +8,8 @@ export interface SummaryInput {
   readonly published: readonly string[];
   readonly revision: string;
   readonly alreadyPublished: boolean;
-  /** The `dagger call` arguments of this build (e.g. `--tag v1.0.0 --image ...`), to show the chained commands. */
-  readonly daggerArgs?: string;
+  /** This build's `dagger call`: the settings given before the function (`--image ...`) and the tag, to show the chained commands. */
+  readonly daggerCall?: { readonly before: string; readonly tag: string };
   readonly sbomDir?: string;
 }
 
@@ -22,13 +22,14 @@ export function buildSummary(plan: BuildPlan, input: SummaryInput, from: "dagger
   for (const note of plan.variants[0]?.notes ?? []) lines.push(`note: ${note}`);
   if (input.sbomDir) lines.push(`SBOM files written to ${input.sbomDir}`);
   if (from === "dagger") {
-    const args = input.daggerArgs ?? "--tag <version>";
+    const { before, tag } = input.daggerCall ?? { before: "", tag: "<version>" };
+    const call = `dagger call ${before === "" ? "" : `${before} `}result --tag ${tag}`;
     lines.push(
       "",
       "use it:",
-      `  dagger call result ${args} container up --ports 8080:8080      run it`,
-      `  dagger call result ${args} container export --path image.tar  save it as a tarball`,
-      `  dagger call result ${args} sbom export --path sbom            its SBOM files`,
+      `  ${call} container up --ports 8080:8080      run it`,
+      `  ${call} container export --path image.tar  save it as a tarball`,
+      `  ${call} sbom export --path sbom            its SBOM files`,
     );
   }
   if (plan.image.target.kind === "engine-registry") {

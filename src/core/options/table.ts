@@ -26,6 +26,13 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** An option of one front end only: the CLI's output options, or Dagger's context directory. */
   readonly only?: "cli" | "dagger";
+  /**
+   * `constructor`: a setting the Dagger functions share, taken once by the `Packline` constructor
+   * (`dagger call --image ... build --tag ...`); otherwise an argument of each function that takes it.
+   */
+  readonly dagger?: "constructor";
+  /** The constructor's doc string, for a shared option whose help differs per command. */
+  readonly daggerHelp?: string;
   readonly short?: string;
 }
 
@@ -62,6 +69,7 @@ export const TABLE = [
     placeholder: "dir",
     help: "Set automatically: the module's repository root, built when neither --source nor --repo is given.",
     commands: ["build"],
+    dagger: "constructor",
     only: "dagger",
   },
   {
@@ -70,6 +78,7 @@ export const TABLE = [
     placeholder: "dir",
     help: "A directory to build instead of the current (context) directory; not with --repo.",
     commands: LOCAL,
+    dagger: "constructor",
   },
   {
     name: "repo",
@@ -80,7 +89,9 @@ export const TABLE = [
       plan: "A git repository to clone and build, e.g. https://github.com/acme/app.",
       argo: "The git repository the cluster clones, e.g. https://github.com/acme/app.",
     },
+    daggerHelp: "A git repository to clone and build, e.g. https://github.com/acme/app (argo needs it: the cluster clones it).",
     commands: ALL,
+    dagger: "constructor",
     requiredFor: ARGO,
   },
   {
@@ -89,6 +100,7 @@ export const TABLE = [
     placeholder: "ref",
     help: "The git tag, branch or commit to clone with --repo; default: the tag as given.",
     commands: ALL,
+    dagger: "constructor",
   },
   {
     name: "image",
@@ -99,7 +111,10 @@ export const TABLE = [
       plan: "The image repository to publish to, e.g. registry.example.com/acme/app; default: the registry inside the Dagger engine.",
       argo: "The image repository to publish to, e.g. registry.example.com/acme/app.",
     },
+    daggerHelp:
+      "The image repository to publish to, e.g. registry.example.com/acme/app; default for build and result: the registry inside the Dagger engine (argo needs it).",
     commands: ALL,
+    dagger: "constructor",
     requiredFor: ARGO,
   },
   {
@@ -108,6 +123,7 @@ export const TABLE = [
     placeholder: "image",
     help: "The buildpacks builder image whose lifecycle runs the build.",
     commands: ALL,
+    dagger: "constructor",
     default: DEFAULT_BUILDER,
   },
   {
@@ -116,6 +132,7 @@ export const TABLE = [
     placeholder: "image",
     help: "The run image to base the app image on; default: the builder's.",
     commands: ALL,
+    dagger: "constructor",
   },
   {
     name: "env",
@@ -123,6 +140,7 @@ export const TABLE = [
     placeholder: "KEY=VALUE",
     help: "Build-time environment variable KEY=VALUE, repeatable (as pack build --env).",
     commands: ALL,
+    dagger: "constructor",
     default: [],
   },
   {
@@ -131,6 +149,7 @@ export const TABLE = [
     placeholder: "id@version",
     help: "A buildpack to run instead of the builder's detection, id@version, repeatable; it must be in the builder.",
     commands: ALL,
+    dagger: "constructor",
     default: [],
   },
   {
@@ -139,6 +158,7 @@ export const TABLE = [
     placeholder: "revision",
     help: "The revision the source is (e.g. the commit, $GITHUB_SHA), for the image's label and the release check; default: a digest of the directory's content. Not with --repo (the commit is known).",
     commands: LOCAL,
+    dagger: "constructor",
   },
   {
     name: "registryUsername",
@@ -146,6 +166,7 @@ export const TABLE = [
     placeholder: "user",
     help: "User name for the registry of --image.",
     commands: LOCAL,
+    dagger: "constructor",
   },
   {
     name: "registryPassword",
@@ -153,6 +174,7 @@ export const TABLE = [
     placeholder: "secret",
     help: "Password or token for the registry of --image, as a secret: env:NAME or file:PATH.",
     commands: LOCAL,
+    dagger: "constructor",
   },
   {
     name: "registrySecret",
@@ -167,12 +189,14 @@ export const TABLE = [
     placeholder: "image",
     help: "Keep the buildpacks cache in this registry image instead of a cache volume.",
     commands: ALL,
+    dagger: "constructor",
   },
   {
     name: "clearCache",
     kind: "boolean",
     help: "Do not restore the buildpacks cache (it is still written).",
     commands: ALL,
+    dagger: "constructor",
     default: false,
   },
   {
@@ -181,6 +205,7 @@ export const TABLE = [
     placeholder: "when",
     help: "Image creation time: default (1980-01-01T00:00:01Z, reproducible), now, commit (the commit's time, with --repo), or unix seconds.",
     commands: ALL,
+    dagger: "constructor",
     default: "default",
   },
   {
@@ -188,6 +213,7 @@ export const TABLE = [
     kind: "boolean",
     help: "Also publish MAJOR.MINOR and MAJOR (never for prereleases; no 0 tag for 0.x).",
     commands: ALL,
+    dagger: "constructor",
     default: false,
   },
   {
@@ -195,6 +221,7 @@ export const TABLE = [
     kind: "boolean",
     help: "Also publish latest (never for prereleases).",
     commands: ALL,
+    dagger: "constructor",
     default: false,
   },
   {
@@ -203,6 +230,7 @@ export const TABLE = [
     placeholder: "host[:port]",
     help: "A registry reached over plain HTTP or with an untrusted certificate, repeatable.",
     commands: ALL,
+    dagger: "constructor",
     default: [],
   },
   {
@@ -210,6 +238,7 @@ export const TABLE = [
     kind: "boolean",
     help: "Publish even if the version's tag already holds an image from another revision or other build options.",
     commands: ALL,
+    dagger: "constructor",
     default: false,
   },
   {
@@ -379,6 +408,23 @@ export type OptionName = Option["name"];
 
 export function optionsOf(command: CommandName, frontEnd: "cli" | "dagger"): readonly OptionSpec[] {
   return OPTIONS.filter((o) => o.commands.includes(command) && (o.only === undefined || o.only === frontEnd));
+}
+
+/** The `Packline` constructor's arguments: the settings the Dagger functions share, in the table's order. */
+export function constructorOptions(): readonly OptionSpec[] {
+  return OPTIONS.filter((o) => o.dagger === "constructor");
+}
+
+/** A Dagger function's own arguments: the options of `command` that the constructor does not hold. */
+export function functionOptions(command: CommandName): readonly OptionSpec[] {
+  return optionsOf(command, "dagger").filter((o) => o.dagger !== "constructor");
+}
+
+/** The doc string of a constructor argument. */
+export function constructorHelpOf(option: OptionSpec): string {
+  if (option.daggerHelp !== undefined) return option.daggerHelp;
+  if (typeof option.help === "string") return option.help;
+  throw new Error(`internal: shared option ${option.name} has per-command help and no daggerHelp`);
 }
 
 export function helpOf(option: OptionSpec, command: CommandName): string {

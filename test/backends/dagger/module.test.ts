@@ -32,9 +32,9 @@ describe("Packline.build", () => {
           `revision ${stepViews(engine).check!.env.find(([n]) => n === "PACKLINE_REVISION")![1]}`,
           "",
           "use it:",
-          "  dagger call result --tag v1.0.0 [same options] container up --ports 8080:8080      run it",
-          "  dagger call result --tag v1.0.0 [same options] container export --path image.tar  save it as a tarball",
-          "  dagger call result --tag v1.0.0 [same options] sbom export --path sbom            its SBOM files",
+          "  dagger call --floating-tags result --tag v1.0.0 container up --ports 8080:8080      run it",
+          "  dagger call --floating-tags result --tag v1.0.0 container export --path image.tar  save it as a tarball",
+          "  dagger call --floating-tags result --tag v1.0.0 sbom export --path sbom            its SBOM files",
           "",
           "(registry:5000 lives inside the Dagger engine; pass --image to publish where you can pull from)",
         ].join("\n"),
@@ -51,9 +51,17 @@ describe("Packline.build", () => {
     });
   });
 
+  it("the chained commands repeat the settings as typed: lists once per value, quoted where the shell needs it", async () => {
+    await withFakeEngine({ answers: world() }, async () => {
+      const summary = await callBuild({ tag: "v1.0.0", env: ["A=1", "GREETING=hello world"], latest: true });
+      expect(summary).toContain("  dagger call --env A=1 --env 'GREETING=hello world' --latest result --tag v1.0.0 container up");
+    });
+  });
+
   it("builds --source instead of the context directory when given", async () => {
     await withFakeEngine({ answers: world() }, async (engine) => {
-      await callBuild({ tag: "v1.0.0", source: dag.host().directory("/elsewhere/src") });
+      const summary = await callBuild({ tag: "v1.0.0", source: dag.host().directory("/elsewhere/src") });
+      expect(summary).toContain("  dagger call --source <dir> result --tag v1.0.0 container up");
       expect(stepViews(engine).build!.sources["/workspace"]).toEqual({
         ref: [
           { field: "host", args: {} },
@@ -75,7 +83,10 @@ describe("Packline.build", () => {
         revision: undefined,
       });
       expect(summary).toContain(`  ${IMAGE}:1.2.3@${RELEASED_DIGEST}\n`);
-      expect(summary).toContain(`dagger call result --tag v1.2.3 --repo ${REPO} --image ${IMAGE} [same options] container up`);
+      // The settings go before the function, as the constructor takes them; the password is only hinted at.
+      expect(summary).toContain(
+        `dagger call --repo ${REPO} --image ${IMAGE} --registry-username me --registry-password <secret> result --tag v1.2.3 container up`,
+      );
       expect(summary).toContain(`pull it: docker pull ${IMAGE}:1.2.3@${RELEASED_DIGEST}`);
       expect(summary).not.toContain(PASSWORD);
       expect(onlyInSetSecret(engine, PASSWORD).length).toBeGreaterThan(0);
@@ -234,6 +245,17 @@ describe("Packline.argo", () => {
       const defaults = engine.find("withNewFile")[1]!.args.contents as string;
       expect(defaults).toBe(exportArgo({ repo: REPO, image: IMAGE }).yaml);
       expect(defaults).toContain("kind: WorkflowTemplate\n");
+    });
+  });
+
+  it("refuses the constructor's build-only settings, naming why, before anything is sent", async () => {
+    await withFakeEngine(async (engine) => {
+      expect(() => callArgo({ repo: REPO, image: IMAGE, revision: "abc" })).toThrow(
+        "argo does not take --revision (given before argo): a clone's revision is its commit; drop it.",
+      );
+      expect(() => callArgo({ repo: REPO, image: IMAGE, source: dag.host().directory("/src") })).toThrow(/argo does not take --source/);
+      expect(() => callArgo({ repo: REPO, image: IMAGE, registryUsername: "me" })).toThrow(/--registry-secret, a Secret in the cluster/);
+      expect(engine.queries).toEqual([]);
     });
   });
 

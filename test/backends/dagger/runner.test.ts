@@ -424,7 +424,7 @@ describe("runPlan: the result container's route", () => {
 
 describe("runPlan: a local source holding .git", () => {
   it("builds it without its top-level .git, and its revision is the digest of what is built", async () => {
-    // `dagger call build --source .` in a checkout uploads .git; another module may pass a git tree that keeps it.
+    // `dagger call --source . build` in a checkout uploads .git; another module may pass a git tree that keeps it.
     // The plan's source never holds .git (as the cluster's clone and packline build), so the image is the same.
     const checkout = () => dag.git("https://github.com/acme/app").head().tree({ discardGitDir: false });
     await run({ tag: "v1.0.0" }, { inputs: { source: checkout } }, ({ engine, result }) => {

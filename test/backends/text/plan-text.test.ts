@@ -40,11 +40,17 @@ describe("buildSummary", () => {
     const p = plan({ image: "r.example.com/a" });
     const out = buildSummary(
       p,
-      { published: ["r.example.com/a:1.2.3@sha256:abc"], revision: "r1", alreadyPublished: false, daggerArgs: "--tag v1.2.3" },
+      {
+        published: ["r.example.com/a:1.2.3@sha256:abc"],
+        revision: "r1",
+        alreadyPublished: false,
+        daggerCall: { before: "--image r.example.com/a", tag: "v1.2.3" },
+      },
       "dagger",
     );
     expect(out).toContain("published:\n  r.example.com/a:1.2.3@sha256:abc\nrevision r1");
-    expect(out).toContain("dagger call result --tag v1.2.3 container up --ports 8080:8080");
+    // The shared settings go before the function, as the constructor takes them.
+    expect(out).toContain("dagger call --image r.example.com/a result --tag v1.2.3 container up --ports 8080:8080");
     expect(out).toContain("pull it: docker pull r.example.com/a:1.2.3@sha256:abc");
   });
   it("cli, already published: says nothing was built", () => {

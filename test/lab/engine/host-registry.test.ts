@@ -104,7 +104,7 @@ describe("--image localhost:<port>: a registry on the client's own machine", () 
     expect(await digestOf(`127.0.0.1:${port}/sdk/app:1.0.0`)).toBe(out.digest);
   });
 
-  it("dagger call build --image localhost:<port>/... is refused at once, naming packline build; nothing is published", async () => {
+  it("dagger call --image localhost:<port>/... build is refused at once, naming packline build; nothing is published", async () => {
     const lab = readLab();
     const r = await inLabNet(
       engine().cliBin,
@@ -113,9 +113,6 @@ describe("--image localhost:<port>: a registry on the client's own machine", () 
         "-m",
         mod,
         "call",
-        "build",
-        "--tag",
-        "v1.0.0",
         "--source",
         lab.fixtures.static,
         "--image",
@@ -124,6 +121,9 @@ describe("--image localhost:<port>: a registry on the client's own machine", () 
         lab.images.builder.ref,
         "--insecure-registry",
         IMAGES_REGISTRY,
+        "build",
+        "--tag",
+        "v1.0.0",
       ],
       { env: engineEnv(), cwd: lab.fixtures.static },
     );

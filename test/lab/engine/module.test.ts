@@ -41,26 +41,30 @@ describe("this repository as a Dagger module (dagger functions, dagger call)", (
     timings.push(`dagger functions ${(first.ms / 1000).toFixed(1)} s first, ${(again.ms / 1000).toFixed(1)} s again`);
   });
 
-  it("shows the build function's arguments with the CLI's names (dagger call build --help)", async () => {
+  it("shows the shared settings with the CLI's names (dagger call --help), and build only its own (dagger call build --help)", async () => {
+    const settings = await runDagger(["call", "--help"], { cwd: mod });
+    expect(settings.code, settings.stderr.slice(-3000)).toBe(0);
+    for (const flag of ["--image", "--registry-username", "--registry-password", "--creation-time", "--insecure-registry", "--run-image"]) {
+      expect(settings.stdout).toContain(flag);
+    }
     const help = await runDagger(["call", "build", "--help"], { cwd: mod });
     expect(help.code, help.stderr.slice(-3000)).toBe(0);
-    for (const flag of ["--tag", "--image", "--registry-username", "--registry-password", "--creation-time", "--insecure-registry"]) {
-      expect(help.stdout).toContain(flag);
-    }
+    expect(help.stdout).toContain("--tag");
+    for (const flag of ["--image", "--run-image", "--registry-password"]) expect(help.stdout).not.toContain(flag);
   });
 
-  it("prints the same WorkflowTemplate as packline argo (dagger call argo ... contents)", async () => {
-    const called = await runDagger(["call", "argo", ...argoArgs, "contents"], { cwd: mod });
+  it("prints the same WorkflowTemplate as packline argo (dagger call ... argo contents)", async () => {
+    const called = await runDagger(["call", ...argoArgs, "argo", "contents"], { cwd: mod });
     expect(called.code, called.stderr.slice(-3000)).toBe(0);
-    timings.push(`dagger call argo ... contents ${(called.ms / 1000).toFixed(1)} s`);
+    timings.push(`dagger call ... argo contents ${(called.ms / 1000).toFixed(1)} s`);
     const local = await runPackline(["argo", ...argoArgs], { root: mod });
     expect(local.code, local.stderr).toBe(0);
     expect(called.stdout).toContain("kind: WorkflowTemplate");
     expect(called.stdout.trimEnd()).toBe(local.stdout.trimEnd());
   });
 
-  it("writes the same file as packline argo -o (dagger call argo ... export --path)", async () => {
-    const called = await runDagger(["call", "argo", ...argoArgs, "export", "--path", "build.yaml"], { cwd: mod });
+  it("writes the same file as packline argo -o (dagger call ... argo export --path)", async () => {
+    const called = await runDagger(["call", ...argoArgs, "argo", "export", "--path", "build.yaml"], { cwd: mod });
     expect(called.code, called.stderr.slice(-3000)).toBe(0);
     const local = await runPackline(["argo", ...argoArgs, "-o", join(mod, "local.yaml")], { root: mod });
     expect(local.code, local.stderr).toBe(0);
@@ -70,7 +74,7 @@ describe("this repository as a Dagger module (dagger functions, dagger call)", (
   it("takes enumeration values as README spells them for dagger call, and renders them as packline argo does", async () => {
     // Dagger names enum values in capitals and matches them in any case with `_` (not `-`): README says so
     const enums = ["--kind", "workflow", "--executor", "pack", "--pod-gc"];
-    const called = await runDagger(["call", "argo", ...argoArgs, ...enums, "on_pod_completion", "contents"], { cwd: mod });
+    const called = await runDagger(["call", ...argoArgs, "argo", ...enums, "on_pod_completion", "contents"], { cwd: mod });
     expect(called.code, called.stderr.slice(-3000)).toBe(0);
     const local = await runPackline(["argo", ...argoArgs, ...enums, "OnPodCompletion"], { root: mod });
     expect(local.code, local.stderr).toBe(0);
@@ -78,7 +82,7 @@ describe("this repository as a Dagger module (dagger functions, dagger call)", (
     expect(called.stdout).toContain("strategy: OnPodCompletion");
     expect(called.stdout).toContain("image: buildpacksio/pack:");
     expect(called.stdout.trimEnd()).toBe(local.stdout.trimEnd());
-    const dashed = await runDagger(["call", "argo", ...argoArgs, "--pod-gc", "on-pod-completion", "contents"], { cwd: mod });
+    const dashed = await runDagger(["call", ...argoArgs, "argo", "--pod-gc", "on-pod-completion", "contents"], { cwd: mod });
     expect(dashed.code).not.toBe(0);
     expect(dashed.stderr).toContain("ON_POD_COMPLETION");
   });

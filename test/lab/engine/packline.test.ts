@@ -123,24 +123,36 @@ describe("packline on the real engine: dagger call on this module", () => {
     if (fixture) removeDir(fixture);
   });
 
-  it("dagger call build prints what README promises; dagger call result chains references and container", async () => {
+  it("shared settings through the constructor: dagger call <settings> build --tag prints what README promises; result chains references and container, a registry lookup only", async () => {
     const revision = unique("engine-dagger-call");
-    const options = ["--tag", "v1.0.0", "--source", ".", "--revision", revision, ...labFlags()];
-    const built = await runDagger(["-m", mod, "call", "build", ...options], { cwd: fixture });
+    // The settings go to the Packline constructor (before the function); build and result take only the tag.
+    const settings = ["--source", ".", "--revision", revision, "--env", "GREETING=hello world", ...labFlags()];
+    const built = await runDagger(["-m", mod, "call", ...settings, "build", "--tag", "v1.0.0"], { cwd: fixture });
     expect(built.code, built.stderr.slice(-3000)).toBe(0);
     expect(built.stdout).toMatch(/^published:$/m);
     const digest = publishedDigest(built.stdout, "registry:5000/app:1.0.0");
     expect(digest, built.stdout).toBeDefined();
     expect(built.stdout).toMatch(/^use it:$/m);
-    // result: the same build as an object; the version is already published from this revision, so same digest
-    const refs = await runDagger(["-m", mod, "call", "result", ...options, "references"], { cwd: fixture });
+    // The chained commands it prints repeat the settings before result, as typed (the directory by a placeholder).
+    const [, builder, , imagesRegistry, , appsRegistry] = labFlags();
+    expect(built.stdout).toContain(
+      `dagger call --source <dir> --builder ${builder} --env 'GREETING=hello world' --revision ${revision} --insecure-registry ${imagesRegistry} --insecure-registry ${appsRegistry} result --tag v1.0.0 container up`,
+    );
+    // result after build: the version is already published from this revision, so nothing is built (only the
+    // check step's registry lookup ran) and the digest is the same
+    const summary = await runDagger(["-m", mod, "call", ...settings, "result", "--tag", "v1.0.0", "summary"], { cwd: fixture });
+    expect(summary.code, summary.stderr.slice(-3000)).toBe(0);
+    expect(summary.stdout).toMatch(new RegExp(`^already published from revision ${revision} \\(nothing was built\\):$`, "m"));
+    expect(publishedDigest(summary.stdout, "registry:5000/app:1.0.0")).toBe(digest);
+    const refs = await runDagger(["-m", mod, "call", ...settings, "result", "--tag", "v1.0.0", "references"], { cwd: fixture });
     expect(refs.code, refs.stderr.slice(-3000)).toBe(0);
     expect(publishedDigest(refs.stdout, "registry:5000/app:1.0.0")).toBe(digest);
     // the published image back as a Container (copied out of the in-engine registry, import_): the app is in it,
     // and the checkout's .git is not (the module's --source leaves it out, and the runner drops it)
-    const app = await runDagger(["-m", mod, "call", "result", ...options, "container", "with-exec", "--args", "ls,-A,/workspace", "stdout"], {
-      cwd: fixture,
-    });
+    const app = await runDagger(
+      ["-m", mod, "call", ...settings, "result", "--tag", "v1.0.0", "container", "with-exec", "--args", "ls,-A,/workspace", "stdout"],
+      { cwd: fixture },
+    );
     expect(app.code, app.stderr.slice(-3000)).toBe(0);
     expect(app.stdout.trim().split("\n")).toEqual(["index.html"]);
   });

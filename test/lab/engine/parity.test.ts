@@ -97,16 +97,13 @@ describe("local equals cluster on the real engine", () => {
     expect(await digestOf(`${cliImage}:${STAGING_TAG}`)).toBe(staged);
     expect(publishedDigest(cli.stdout, `${cliImage}:1.2.3`)).toBe(e2e.digest);
 
-    // dagger call build --source . in the checkout: the module, loaded by the engine, uploads the directory itself
+    // dagger call --source . ... build in the checkout: the module, loaded by the engine, uploads the directory itself
     const callImage = appsRepository("parity-call");
     const call = await runDagger(
       [
         "-m",
         mod,
         "call",
-        "build",
-        "--tag",
-        E2E_TAG,
         "--source",
         ".",
         "--image",
@@ -116,6 +113,9 @@ describe("local equals cluster on the real engine", () => {
         ...e2eFlags,
         ...login.flags,
         ...labFlags(),
+        "build",
+        "--tag",
+        E2E_TAG,
       ],
       { cwd: checkout, env: login.env },
     );
@@ -138,7 +138,7 @@ describe("local equals cluster on the real engine", () => {
     // "revision sha256:...", or "already published from revision sha256:..." when the engine's registry holds it
     const revision = /revision (sha256:[0-9a-f]{64})/.exec(cli.stdout)?.[1];
     expect(revision, cli.stdout).toBeDefined();
-    const call = await runDagger(["-m", mod, "call", "result", "--tag", "v1.0.0", "--source", ".", ...labFlags(), "revision"], { cwd: checkout });
+    const call = await runDagger(["-m", mod, "call", "--source", ".", ...labFlags(), "result", "--tag", "v1.0.0", "revision"], { cwd: checkout });
     expect(call.code, call.stderr.slice(-3000)).toBe(0);
     expect(call.stdout.trim()).toBe(revision);
     const listing = await runDagger(
@@ -146,12 +146,12 @@ describe("local equals cluster on the real engine", () => {
         "-m",
         mod,
         "call",
-        "result",
-        "--tag",
-        "v1.0.0",
         "--source",
         ".",
         ...labFlags(),
+        "result",
+        "--tag",
+        "v1.0.0",
         "container",
         "with-exec",
         "--args",
