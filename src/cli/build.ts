@@ -1,7 +1,8 @@
 /**
- * `packline build`: runs the plan with the Dagger backend, through the Dagger SDK's own connection (a surrounding
- * `dagger run` session, `_EXPERIMENTAL_DAGGER_RUNNER_HOST`, or an engine the SDK provisions as it usually does).
- * Every failure ends in one message: packline's own (the SDK would wrap it), or what is missing to reach an engine.
+ * `packline build`: runs the plan with the Dagger backend, through the Dagger SDK's own connection, on the Dagger the
+ * user has (engine.ts chooses: a `dagger run` session, a `dagger` on PATH, an engine at
+ * `_EXPERIMENTAL_DAGGER_RUNNER_HOST`; a download only when nothing else exists, announced first).
+ * Every failure ends in one message: packline's own (the SDK would wrap it), or what was tried to reach an engine.
  */
 
 import { Writable } from "node:stream";
@@ -9,6 +10,7 @@ import { connection, dag } from "@dagger.io/dagger";
 import { type RunResult, runPlan } from "../backends/dagger/runner.js";
 import { PacklineError } from "../core/errors.js";
 import type { BuildPlan } from "../core/plan/planner.js";
+import { chooseEngine, downloadNotice, type EngineChoice, engineError } from "./engine.js";
 
 /** What the context directory leaves out (src/index.ts's `ignore` says the same for `dagger call`; a test ties them). */
 export const CONTEXT_EXCLUDES = [".git", "**/node_modules", ".dagger", "sdk"] as const;
@@ -19,10 +21,16 @@ export interface CliBuildInputs {
   readonly sbomDir?: string;
 }
 
-const NEEDS_ENGINE =
-  "packline build runs on a Dagger engine. Install the Dagger CLI (https://docs.dagger.io/install) and start Docker, where it runs the engine; or point _EXPERIMENTAL_DAGGER_RUNNER_HOST at a running engine. `packline plan` and `packline argo` need no engine.";
-
-export async function buildThroughEngine(plan: BuildPlan, inputs: CliBuildInputs, stderr: NodeJS.WritableStream): Promise<RunResult> {
+export async function buildThroughEngine(
+  plan: BuildPlan,
+  inputs: CliBuildInputs,
+  stderr: NodeJS.WritableStream,
+  choice: EngineChoice = chooseEngine(),
+): Promise<RunResult> {
+  if (choice.route.via === "download") stderr.write(downloadNotice(choice));
+  // The SDK takes its CLI from _EXPERIMENTAL_DAGGER_CLI_BIN (else it downloads one): hand it the one chosen.
+  const savedCliBin = process.env._EXPERIMENTAL_DAGGER_CLI_BIN;
+  if (choice.route.via === "cli") process.env._EXPERIMENTAL_DAGGER_CLI_BIN = choice.route.bin;
   const log = new LineTrackingStream(stderr);
   let own: unknown;
   let result: RunResult | undefined;
@@ -54,34 +62,19 @@ export async function buildThroughEngine(plan: BuildPlan, inputs: CliBuildInputs
   } finally {
     await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", onRejection);
+    if (savedCliBin === undefined) delete process.env._EXPERIMENTAL_DAGGER_CLI_BIN;
+    else process.env._EXPERIMENTAL_DAGGER_CLI_BIN = savedCliBin;
     // The SDK closes a session it started with a SIGTERM it does not wait for: the CLI's progress output goes on for
     // a moment. Let it end first, so that what packline prints next (the summary, or its one message) comes last.
     await log.ended(SESSION_OUTPUT_WAIT_MS);
   }
-  if (own === undefined && (sessionError !== undefined || connectionError !== undefined)) own = engineError(sessionError ?? connectionError);
+  if (own === undefined && (sessionError !== undefined || connectionError !== undefined)) own = engineError(sessionError ?? connectionError, choice);
   if (own !== undefined) {
     if (!log.atLineStart) stderr.write("\n");
     throw own instanceof PacklineError ? own : new PacklineError(firstLines(own));
   }
-  if (!result) throw new PacklineError(NEEDS_ENGINE);
+  if (!result) throw engineError(undefined, choice);
   return result;
-}
-
-/** What went wrong reaching an engine, and the fix. */
-export function engineError(error: unknown): PacklineError {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  if (/download.*dagger cli|ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(text)) {
-    return new PacklineError(`no Dagger CLI was found, and it could not be downloaded (${oneLine(text)}). ${NEEDS_ENGINE}`);
-  }
-  if (/EngineSessionError|reading 'port'|connect params|engine/i.test(text)) {
-    return new PacklineError(`the Dagger CLI could not start or reach an engine (${oneLine(text)}). ${NEEDS_ENGINE}`);
-  }
-  return new PacklineError(`could not reach a Dagger engine (${oneLine(text)}). ${NEEDS_ENGINE}`);
-}
-
-function oneLine(text: string): string {
-  const line = text.split("\n").find((l) => l.trim() !== "") ?? text;
-  return line.length > 300 ? `${line.slice(0, 300)}...` : line;
 }
 
 function firstLines(error: unknown): string {

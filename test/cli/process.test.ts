@@ -4,13 +4,14 @@
  * not reaching an engine ends in one message with the fix, exit 1, no stack trace, no unhandled rejection.
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { sdkDaggerVersion } from "../../src/cli/engine.js";
 import { RELEASED_DIGEST, stepsRun, world } from "../backends/dagger/pipeline.js";
-import { withFakeEngineEnv } from "../support/fake-engine.js";
+import { type FakeEngine, withFakeEngineEnv } from "../support/fake-engine.js";
 
 const BIN = fileURLToPath(new URL("../../bin/packline.js", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "packline-process-"));
@@ -102,27 +103,142 @@ describe("node bin/packline.js from another directory", () => {
   }, 60_000);
 });
 
-describe("packline build without an engine", () => {
-  it("no Dagger CLI and no network: one message naming what is missing and the fix", async () => {
-    const ran = await packline(["build", "--tag", "v1.0.0"], { nodeArgs: ["--import", NO_NETWORK] });
-    const message = expectOneMessage(ran);
-    expect(message).toMatch(/^packline: no Dagger CLI was found, and it could not be downloaded \(.*ENOTFOUND.*\)\. /);
-    expect(message).toContain("Install the Dagger CLI (https://docs.dagger.io/install)");
-    expect(message).toContain("_EXPERIMENTAL_DAGGER_RUNNER_HOST");
-    expect(message).toContain("`packline plan` and `packline argo` need no engine.");
-    // The SDK's "Downloading CLI... " has no newline: the message starts on its own line.
-    expect(ran.stderr).toMatch(/^(Downloading CLI\.\.\. \n)?packline: /);
+/**
+ * A fake `dagger` CLI in its own directory (put on PATH or named by _EXPERIMENTAL_DAGGER_CLI_BIN): `dagger version`
+ * prints `version`; `dagger session` prints the fake engine's connect parameters and waits, as the real one does, or
+ * fails with `fail` on stderr (which may be empty). Every call is logged.
+ */
+function fakeDagger(opts: { version: string; engine?: FakeEngine; fail?: string }): { dir: string; bin: string; calls: () => string } {
+  const dir = mkdtempSync(join(tmp, "dagger-"));
+  const bin = join(dir, "dagger");
+  const session = opts.engine
+    ? `trap 'kill $pid 2>/dev/null; exit 0' TERM INT\nsleep 300 &\npid=$!\necho '${JSON.stringify({ port: Number(opts.engine.env.DAGGER_SESSION_PORT), session_token: opts.engine.env.DAGGER_SESSION_TOKEN })}'\nwait $pid\n`
+    : `printf '%s' '${opts.fail ?? ""}' >&2\nexit 1\n`;
+  writeFileSync(
+    bin,
+    `#!/bin/sh\necho "$1" >> '${dir}/calls'\nif [ "$1" = version ]; then echo 'dagger v${opts.version} (fake) linux/amd64'; exit 0; fi\n${session}`,
+  );
+  chmodSync(bin, 0o755);
+  return { dir, bin, calls: () => (existsSync(join(dir, "calls")) ? readFileSync(join(dir, "calls"), "utf8") : "") };
+}
+
+const USER_PATH = "/usr/local/bin:/usr/bin:/bin";
+const SDK_VERSION = sdkDaggerVersion();
+
+describe("packline build uses the user's Dagger", () => {
+  it("a `dagger` on PATH of the SDK's minor version: run as the SDK's CLI, nothing downloaded", async () => {
+    await withFakeEngineEnv({ answers: world() }, async (engine) => {
+      const dagger = fakeDagger({ version: SDK_VERSION.replace(/\.\d+$/, ".0"), engine });
+      // No network: a download would fail, so the build can only pass through the dagger on PATH.
+      const ran = await packline(["build", "--tag", "v1.0.0", "--source", "."], {
+        env: { PATH: `${dagger.dir}:${USER_PATH}` },
+        nodeArgs: ["--import", NO_NETWORK],
+      });
+      expect(ran.code, ran.stderr).toBe(0);
+      expect(ran.stdout).toMatch(/^published:\n/);
+      // Only the SDK's own progress lines of a session it starts; no download, no notice.
+      expect(ran.stderr).toBe("Creating new Engine session... OK!\nEstablishing connection to Engine... OK!\n");
+      expect(dagger.calls()).toBe("version\nsession\n");
+      expect(stepsRun(engine)).toEqual(["check", "build", "release"]);
+    });
   }, 60_000);
 
-  it("a Dagger CLI that cannot start an engine: one message, no unhandled rejection", async () => {
+  it("a `dagger` of another version: not run; said so, then the download is announced first", async () => {
+    const dagger = fakeDagger({ version: "0.13.7", fail: "must not run" });
+    const ran = await packline(["build", "--tag", "v1.0.0"], { env: { PATH: `${dagger.dir}:${USER_PATH}` }, nodeArgs: ["--import", NO_NETWORK] });
+    const message = expectOneMessage(ran);
+    expect(dagger.calls()).toBe("version\n");
+    const cannot = `dagger v0.13.7 on PATH (${dagger.bin}), which this packline cannot drive: its Dagger SDK ${SDK_VERSION} drives Dagger 0.21.x`;
+    expect(ran.stderr.startsWith(`note: no Dagger CLI to use (no \`dagger run\` session (DAGGER_SESSION_PORT is not set); ${cannot}; `)).toBe(true);
+    expect(ran.stderr).toContain(`downloading the Dagger CLI ${SDK_VERSION} into ${join(tmp, "cache", "dagger")}`);
+    expect(message).toContain(
+      `Tried: no \`dagger run\` session (DAGGER_SESSION_PORT is not set); ${cannot}; no Dagger CLI ${SDK_VERSION} downloaded before`,
+    );
+    expect(message).toMatch(/then downloading the Dagger CLI [0-9.]+, which failed \(.*ENOTFOUND.*\)\. Install the Dagger CLI 0\.21\.x /);
+  }, 60_000);
+
+  it("the CLI the SDK downloaded before (its cache): run, nothing downloaded", async () => {
+    await withFakeEngineEnv({ answers: world() }, async (engine) => {
+      const dagger = fakeDagger({ version: SDK_VERSION, engine });
+      const cache = join(tmp, "cached", "dagger");
+      mkdirSync(cache, { recursive: true });
+      copyFileSync(dagger.bin, join(cache, `dagger-${SDK_VERSION}`));
+      chmodSync(join(cache, `dagger-${SDK_VERSION}`), 0o755);
+      const ran = await packline(["build", "--tag", "v1.0.0", "--source", "."], {
+        env: { XDG_CACHE_HOME: join(tmp, "cached") },
+        nodeArgs: ["--import", NO_NETWORK],
+      });
+      expect([ran.code, ran.stderr]).toEqual([0, "Creating new Engine session... OK!\nEstablishing connection to Engine... OK!\n"]);
+      expect(dagger.calls()).toBe("session\n");
+    });
+  }, 60_000);
+
+  it("the session of `dagger run` (DAGGER_SESSION_PORT/TOKEN): used even with a dagger on PATH, which is not run", async () => {
+    await withFakeEngineEnv({ answers: world() }, async (engine) => {
+      const dagger = fakeDagger({ version: SDK_VERSION, fail: "must not run" });
+      const ran = await packline(["build", "--tag", "v1.0.0", "--source", "."], { env: { ...engine.env, PATH: `${dagger.dir}:${USER_PATH}` } });
+      expect([ran.code, ran.stderr]).toEqual([0, ""]);
+      expect(dagger.calls()).toBe("");
+    });
+  }, 60_000);
+
+  it("DAGGER_SESSION_PORT without its token: one message with the fix, no engine tried", async () => {
+    const ran = await packline(["build", "--tag", "v1.0.0"], { env: { DAGGER_SESSION_PORT: "1234" }, nodeArgs: ["--import", NO_NETWORK] });
+    expect(expectOneMessage(ran)).toBe(
+      "packline: DAGGER_SESSION_PORT is set but DAGGER_SESSION_TOKEN is not: run packline inside `dagger run`, which sets both, or unset DAGGER_SESSION_PORT.\n",
+    );
+  }, 60_000);
+});
+
+describe("packline build without an engine", () => {
+  it("no Dagger CLI and no network: the download is announced, then one message naming what was tried and the fix", async () => {
+    const ran = await packline(["build", "--tag", "v1.0.0"], { nodeArgs: ["--import", NO_NETWORK] });
+    const message = expectOneMessage(ran);
+    expect(ran.stderr).toMatch(/^note: no Dagger CLI to use \(.*no `dagger` on PATH.*\): downloading the Dagger CLI [0-9.]+ into .*\n/);
+    expect(message).toMatch(
+      /^packline: no Dagger engine was reached\. Tried: no `dagger run` session \(DAGGER_SESSION_PORT is not set\); no `dagger` on PATH; no Dagger CLI [0-9.]+ downloaded before \(in [^)]+\); then downloading the Dagger CLI [0-9.]+, which failed \(.*ENOTFOUND.*\)\. /,
+    );
+    expect(message).toContain("Install the Dagger CLI 0.21.x (https://docs.dagger.io/install) and Docker, where it runs its engine");
+    expect(message).toContain("`packline plan` and `packline argo` need no engine.");
+    expect(message).not.toMatch(/\(\w*Error: \)|\(\)/);
+  }, 60_000);
+
+  it("a Dagger CLI that cannot start an engine: one message with what it said, no unhandled rejection", async () => {
     const dagger = join(tmp, "dagger");
     writeFileSync(dagger, '#!/bin/sh\necho "Error: failed to start engine: cannot connect to the Docker daemon" >&2\nexit 1\n');
     chmodSync(dagger, 0o755);
     const ran = await packline(["build", "--tag", "v1.0.0"], { env: { _EXPERIMENTAL_DAGGER_CLI_BIN: dagger } });
     const message = expectOneMessage(ran);
-    expect(message).toMatch(/^packline: the Dagger CLI could not start or reach an engine \(.+\)\. packline build runs on a Dagger engine\./);
+    expect(message).toMatch(/^packline: the Dagger CLI .* \(_EXPERIMENTAL_DAGGER_CLI_BIN\) could not start or reach an engine \(.+\): /);
     // What the CLI said is in the message (not the SDK's TypeError on the connect parameters it never got).
     expect(message).toContain("failed to start engine: cannot connect to the Docker daemon");
     expect(message).toContain("start Docker");
+    expect(message).not.toContain("Install the Dagger CLI");
+  }, 60_000);
+
+  it("a `dagger` on PATH that ends without a word: no empty cause, and no advice to install what is installed", async () => {
+    const dagger = fakeDagger({ version: SDK_VERSION, fail: "" });
+    const ran = await packline(["build", "--tag", "v1.0.0"], { env: { PATH: `${dagger.dir}:${USER_PATH}` }, nodeArgs: ["--import", NO_NETWORK] });
+    const message = expectOneMessage(ran);
+    expect(message).toMatch(
+      new RegExp(
+        `^packline: dagger v${SDK_VERSION.replace(/\./g, "\\.")} \\(${dagger.bin.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\) could not start or reach an engine \\(the CLI ended without saying why\\): `,
+      ),
+    );
+    expect(message).not.toMatch(/\(\w*Error: \)|\(\)/);
+    expect(message).not.toContain("Install the Dagger CLI");
+    expect(ran.stderr).not.toContain("Downloading");
+  }, 60_000);
+
+  it("with _EXPERIMENTAL_DAGGER_RUNNER_HOST: the message names that engine and gives no Docker advice", async () => {
+    const dagger = fakeDagger({ version: SDK_VERSION, fail: "Error: connect: connection refused" });
+    const ran = await packline(["build", "--tag", "v1.0.0"], {
+      env: { PATH: `${dagger.dir}:${USER_PATH}`, _EXPERIMENTAL_DAGGER_RUNNER_HOST: "tcp://127.0.0.1:1" },
+      nodeArgs: ["--import", NO_NETWORK],
+    });
+    const message = expectOneMessage(ran);
+    expect(message).toContain("could not reach the engine at _EXPERIMENTAL_DAGGER_RUNNER_HOST=tcp://127.0.0.1:1 (connect: connection refused): ");
+    expect(message).not.toContain("start Docker");
+    expect(dagger.calls()).toBe("version\nsession\n");
   }, 60_000);
 });

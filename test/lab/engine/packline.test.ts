@@ -8,7 +8,8 @@
  * the apps registry 10.123.0.1:5000 (htpasswd, plain HTTP) it does not know: packline is told with
  * --insecure-registry, as a user would, and must cope itself (issue 11, item 2).
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dag } from "@dagger.io/dagger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +17,20 @@ import { PacklineError } from "../../../src/core/errors.js";
 import { STAGING_TAG } from "../../../src/core/plan/planner.js";
 import { BUILD_INPUTS_LABEL } from "../../../src/core/plan/scripts.js";
 import { labSh, readLab, registryPassword } from "../lab.js";
-import { APPS_REGISTRY, engine, engineLog, moduleCopy, removeDir, run, runDagger, runPackline, tempCopy, withEngine } from "./engine.js";
+import {
+  APPS_REGISTRY,
+  engine,
+  engineEnv,
+  engineLog,
+  moduleCopy,
+  REPO_ROOT,
+  removeDir,
+  run,
+  runDagger,
+  runPackline,
+  tempCopy,
+  withEngine,
+} from "./engine.js";
 import {
   ANSI,
   appsRepository,
@@ -97,6 +111,39 @@ describe("packline on the real engine: the registry inside the engine (no --imag
     const digest = publishedDigest(r.stdout, "registry:5000/app:1.0.0")!;
     const there = await withEngine(() => engineRegistryCrane(["digest", "--insecure", "registry:5000/app:1.0.0"]));
     expect(there).toBe(digest);
+  });
+});
+
+describe("packline build on the user's own Dagger: the lab's real dagger on PATH, no SDK-specific variable", () => {
+  it("runs that dagger (its version checked), downloads nothing, and publishes", async () => {
+    const lab = readLab();
+    const revision = unique("engine-path-cli");
+    // The lab's CLI under the name a user has it, alone in a directory on PATH; no cached SDK download (a fresh
+    // cache directory); no _EXPERIMENTAL_DAGGER_CLI_BIN and no DAGGER_SESSION_*. _EXPERIMENTAL_DAGGER_RUNNER_HOST
+    // stays: it is the CLI's own setting, how it finds the lab's engine.
+    const bin = mkdtempSync(join(tmpdir(), "packline-path-dagger-"));
+    const cache = mkdtempSync(join(tmpdir(), "packline-path-cache-"));
+    symlinkSync(engine().cliBin, join(bin, "dagger"));
+    try {
+      const env = engineEnv();
+      delete env._EXPERIMENTAL_DAGGER_CLI_BIN;
+      const r = await run(
+        process.execPath,
+        [join(REPO_ROOT, "bin", "packline.js"), "build", "--tag", "v1.0.0", "--source", lab.fixtures.static, "--revision", revision, ...labFlags()],
+        {
+          cwd: REPO_ROOT,
+          env: { ...env, PATH: `${bin}:${env.PATH ?? ""}`, XDG_CACHE_HOME: cache },
+        },
+      );
+      expect(r.code, r.stderr.slice(-3000)).toBe(0);
+      expect(r.stdout).toMatch(/^published:\n {2}registry:5000\/app:1\.0\.0@sha256:[0-9a-f]{64}\nrevision /);
+      expect(r.stderr).not.toContain("Downloading CLI");
+      expect(r.stderr).not.toContain("note: no Dagger CLI");
+      expect(readdirSync(cache)).toEqual([]);
+    } finally {
+      removeDir(bin);
+      removeDir(cache);
+    }
   });
 });
 
