@@ -7,7 +7,7 @@ import { exportArgo } from "../src/backends/argo/export.js";
 export const CALLED_TEMPLATE = "python-app";
 
 export function renderExample(example: Example): string {
-  if (example.options) return exportArgo(example.options).yaml;
+  if (example.options) return exportArgo(example.options, { file: example.file }).yaml;
   if (example.file === "caller-workflow.yaml") return callerWorkflow();
   throw new Error(`ci/argo/${example.file}: an example needs options, or a renderer of its own`);
 }

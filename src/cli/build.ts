@@ -12,8 +12,10 @@ import { PacklineError } from "../core/errors.js";
 import type { BuildPlan } from "../core/plan/planner.js";
 import { chooseEngine, downloadNotice, type EngineChoice, engineError } from "./engine.js";
 
+import { CONTEXT_EXCLUDES } from "./source-dir.js";
+
 /** What the context directory leaves out (src/index.ts's `ignore` says the same for `dagger call`; a test ties them). */
-export const CONTEXT_EXCLUDES = [".git", "**/node_modules", ".dagger", "sdk"] as const;
+export { CONTEXT_EXCLUDES };
 
 export interface CliBuildInputs {
   readonly sourceDir?: string;

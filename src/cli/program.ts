@@ -20,6 +20,7 @@ import { parseVersion } from "../core/version.js";
 import { hideOptionValues, MaskingStream, SecretMask } from "./mask.js";
 import { writeOutput } from "./output.js";
 import { describeSecretSource, parseSecretSource, readSecret } from "./secret-source.js";
+import { describeLocalSource, localSource } from "./source-dir.js";
 import { explainUnknownOptions } from "./wrong-command.js";
 
 export interface CliIO {
@@ -94,8 +95,13 @@ export function createProgram(io: CliIO = defaultIO, mask: SecretMask = new Secr
     checkSourceDir(flags);
     const password = flags.registryPassword === undefined ? undefined : parseSecretSource("--registry-password", flags.registryPassword as string);
     const plan = planBuild(validateBuild("plan", rawInput("plan", flags)));
+    const local = plan.source.kind === "local" ? localSource(flags.source as string | undefined, process.cwd(), io.env) : undefined;
     const secretSources: Record<string, string> = password ? { "registry-password": describeSecretSource(password) } : {};
-    io.stdout(flags.json ? `${JSON.stringify({ ...plan, secretSources }, null, 2)}\n` : planText(plan, secretSources));
+    io.stdout(
+      flags.json
+        ? `${JSON.stringify({ ...plan, secretSources, ...(local ? { sourceDirectory: local.dir } : {}) }, null, 2)}\n`
+        : planText(plan, secretSources, local && describeLocalSource(local)),
+    );
   });
 
   program
@@ -114,7 +120,7 @@ export function createProgram(io: CliIO = defaultIO, mask: SecretMask = new Secr
 
   addOptions(program.command("argo").description("print the same build as an Argo WorkflowTemplate (or Workflow) for a cluster"), "argo").action(
     (flags: Flags) => {
-      const result = exportArgo(rawInput("argo", flags));
+      const result = exportArgo(rawInput("argo", flags), { file: flags.output as string | undefined });
       for (const warning of result.warnings) io.stderr(`packline: warning: ${warning}\n`);
       if (flags.output !== undefined) writeOutput(flags.output as string, result.yaml, io.stdout);
       else io.stdout(result.yaml);
@@ -126,6 +132,7 @@ export function createProgram(io: CliIO = defaultIO, mask: SecretMask = new Secr
       const sourceDir = checkSourceDir(flags);
       const source = flags.registryPassword === undefined ? undefined : parseSecretSource("--registry-password", flags.registryPassword as string);
       const plan = planBuild(validateBuild("build", rawInput("build", flags))); // refuses bad input before an engine starts
+      if (plan.source.kind === "local") localSource(sourceDir, process.cwd(), io.env); // not / or the home directory unless named
       const password = source ? readSecret("--registry-password", source, io.env) : undefined;
       if (password !== undefined) mask.add(password, flags.registryUsername as string | undefined);
       const sbomDir = flags.sbomDir as string | undefined;

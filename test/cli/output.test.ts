@@ -34,10 +34,13 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const fresh = () => mkdtempSync(join(tmp, "case-"));
 const isRoot = process.getuid?.() === 0;
 
-async function yaml(): Promise<string> {
+/** What -o `file` must hold: what stdout gets, but with the header's submit command naming `file`. */
+async function yaml(file: string): Promise<string> {
   const { code, stdout } = await cli(ARGS);
   expect(code).toBe(0);
-  return stdout;
+  const header = "# Submit (with this YAML saved as build.yaml): ";
+  const line = stdout.split("\n").find((l) => l.startsWith(header))!;
+  return stdout.replace(line, `# Submit: ${line.slice(header.length).replace("-f build.yaml", `-f ${file}`)}`);
 }
 
 describe("packline argo -o", () => {
@@ -87,7 +90,7 @@ describe("packline argo -o", () => {
     writeFileSync(file, "old\n", { mode: 0o600 });
     expect((await cli([...ARGS, "-o", file])).code).toBe(0);
     expect(statSync(file).mode & 0o7777).toBe(0o600);
-    expect(readFileSync(file, "utf8")).toBe(await yaml());
+    expect(readFileSync(file, "utf8")).toBe(await yaml(file));
   });
 
   it("an existing file keeps its owner and group (as root, who can give them back)", async (ctx) => {
@@ -98,7 +101,7 @@ describe("packline argo -o", () => {
     expect((await cli([...ARGS, "-o", file])).code).toBe(0);
     const s = statSync(file);
     expect([s.uid, s.gid, s.mode & 0o7777]).toEqual([1234, 2345, 0o640]);
-    expect(readFileSync(file, "utf8")).toBe(await yaml());
+    expect(readFileSync(file, "utf8")).toBe(await yaml(file));
   });
 
   it("a symbolic link to a file is written through: the link stays, its target gets the YAML", async () => {
@@ -107,7 +110,7 @@ describe("packline argo -o", () => {
     symlinkSync("target.yaml", join(dir, "build.yaml"));
     expect((await cli([...ARGS, "-o", join(dir, "build.yaml")])).code).toBe(0);
     expect(readlinkSync(join(dir, "build.yaml"))).toBe("target.yaml");
-    expect(readFileSync(join(dir, "target.yaml"), "utf8")).toBe(await yaml());
+    expect(readFileSync(join(dir, "target.yaml"), "utf8")).toBe(await yaml(join(dir, "build.yaml")));
   });
 
   it("a symbolic link to /dev/null (as /dev/stdout is one to a device) stays a link, and /dev/null a device", async () => {
@@ -124,7 +127,7 @@ describe("packline argo -o", () => {
     writeFileSync(join(dir, "a.yaml"), "old\n");
     linkSync(join(dir, "a.yaml"), join(dir, "b.yaml"));
     expect((await cli([...ARGS, "-o", join(dir, "a.yaml")])).code).toBe(0);
-    expect(readFileSync(join(dir, "b.yaml"), "utf8")).toBe(await yaml());
+    expect(readFileSync(join(dir, "b.yaml"), "utf8")).toBe(await yaml(join(dir, "a.yaml")));
   });
 
   it("a character device (a /dev/null made with mknod) is written to and stays a device", async (ctx) => {
@@ -163,7 +166,7 @@ describe("packline argo -o", () => {
     await done;
     clearTimeout(timer);
     expect(code).toBe(0);
-    expect(read).toBe(await yaml());
+    expect(read).toBe(await yaml(fifo));
     expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 

@@ -3,7 +3,7 @@
  * it, with the table's help and defaults; `plan` (text and --json), `tags`, `argo` (stdout and -o), `--version`.
  * No engine is involved in any of these.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Option } from "commander";
@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { exportArgo } from "../../src/backends/argo/export.js";
 import { planText } from "../../src/backends/text/plan-text.js";
 import { createProgram } from "../../src/cli/program.js";
+import { describeLocalSource, localSource } from "../../src/cli/source-dir.js";
 import { type CommandName, flagOf, helpOf, optionsOf } from "../../src/core/options/table.js";
 import { validateBuild } from "../../src/core/options/validate.js";
 import { planBuild } from "../../src/core/plan/planner.js";
@@ -75,7 +76,8 @@ describe("packline plan", () => {
   it("prints the plan as text, what the text backend makes of it", async () => {
     const { code, stdout, stderr } = await cli(["plan", "--tag", "v1.2.3", "--image", IMAGE, "--floating-tags"]);
     expect([code, stderr]).toEqual([0, ""]);
-    expect(stdout).toBe(planText(planBuild(validateBuild("plan", { tag: "v1.2.3", image: IMAGE, floatingTags: true }))));
+    const local = describeLocalSource(localSource(undefined, process.cwd(), {}));
+    expect(stdout).toBe(planText(planBuild(validateBuild("plan", { tag: "v1.2.3", image: IMAGE, floatingTags: true })), {}, local));
     expect(stdout).toContain(`publishes  ${IMAGE}:1.2.3\n           ${IMAGE}:1.2\n           ${IMAGE}:1\n`);
   });
 
@@ -86,7 +88,11 @@ describe("packline plan", () => {
     expect(stdout).not.toContain(TOKEN);
     const json = JSON.parse(stdout) as Record<string, unknown>;
     const plan = planBuild(validateBuild("plan", { tag: "v1.0.0", image: IMAGE, registryUsername: "me", registryPassword: true }));
-    expect(json).toEqual({ ...JSON.parse(JSON.stringify(plan)), secretSources: { "registry-password": "env:TOKEN" } });
+    expect(json).toEqual({
+      ...JSON.parse(JSON.stringify(plan)),
+      secretSources: { "registry-password": "env:TOKEN" },
+      sourceDirectory: realpathSync(process.cwd()),
+    });
     expect(json.registryAuth).toEqual({ kind: "password", registry: "registry.example.com", username: "me" });
   });
 
@@ -157,7 +163,9 @@ describe("packline argo", () => {
     const file = join(dir, "build.yaml");
     writeFileSync(file, "old contents\n");
     expect(await cli([...args, "-o", file])).toEqual({ code: 0, stdout: "", stderr: "" });
-    expect(readFileSync(file, "utf8")).toBe(expected);
+    expect(readFileSync(file, "utf8")).toBe(
+      exportArgo({ repo: REPO, image: IMAGE, registrySecret: "regcred", tag: "v1.2.3", env: ["A=1", "B=2"] }, { file }).yaml,
+    ); // the header names the file
     expect(readdirSync(dir)).toEqual(["build.yaml"]);
   });
 

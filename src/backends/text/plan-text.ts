@@ -20,7 +20,8 @@ export function show(value: PlanText): string {
   return renderText(value, (late) => LATE_TEXT[late]);
 }
 
-export function planText(plan: BuildPlan, secretSources: Readonly<Record<string, string>> = {}): string {
+/** `localSource`: what the CLI says of the local directory (its absolute path); the plan itself does not know it. */
+export function planText(plan: BuildPlan, secretSources: Readonly<Record<string, string>> = {}, localSource?: string): string {
   const lines: string[] = [];
   const version =
     plan.version.kind === "known"
@@ -51,7 +52,7 @@ export function planText(plan: BuildPlan, secretSources: Readonly<Record<string,
     `source     ${
       plan.source.kind === "git"
         ? `git ${plan.source.url} at ${show(plan.source.ref)} (the checkout without .git, submodules included)`
-        : "local directory (--source, or the context directory)"
+        : (localSource ?? "local directory (--source, or the context directory)")
     }`,
   );
   const auth = plan.registryAuth;

@@ -45,7 +45,7 @@ describe("Argo's own validation (argo-lint, Argo v4.0.5)", () => {
 
   it("a Workflow without --tag needs the tag at submit (argo submit -p tag=...), as its header says", async () => {
     const v = variants.find((x) => x.raw.kind === "workflow" && x.raw.tag === undefined)!;
-    expect(v.rendered.yaml).toContain("# Submit: argo submit build.yaml -p tag=v1.2.3");
+    expect(v.rendered.yaml).toContain("# Submit (with this YAML saved as build.yaml): argo submit build.yaml -p tag=v1.2.3");
     const r = await lintArgo(v.rendered.yaml);
     expect(r.ok).toBe(false);
     expect(r.output).toMatch(/inputs\.parameters\.tag was not supplied/);

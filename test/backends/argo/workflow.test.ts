@@ -40,7 +40,9 @@ describe("kind, metadata and the submit hint", () => {
       labels: { "app.kubernetes.io/managed-by": "packline", "app.kubernetes.io/name": "web" },
     });
     expect(r.document.spec.serviceAccountName).toBe("builder");
-    expect(r.yaml).toContain("# Submit: kubectl apply -f build.yaml && argo submit --from workflowtemplate/web -p tag=v1.2.3\n");
+    expect(r.yaml).toContain(
+      "# Submit (with this YAML saved as build.yaml): kubectl apply -f build.yaml && argo submit --from workflowtemplate/web -p tag=v1.2.3\n",
+    );
   });
 
   it("a Workflow with generateName on request; its hint passes the default tag when there is one", () => {
@@ -48,7 +50,7 @@ describe("kind, metadata and the submit hint", () => {
     expect(r.kind).toBe("Workflow");
     expect(r.document.metadata.generateName).toBe("web-");
     expect(r.document.metadata.name).toBeUndefined();
-    expect(r.yaml).toContain("# Submit: argo submit build.yaml [-p tag=v2.0.0]\n");
+    expect(r.yaml).toContain("# Submit (with this YAML saved as build.yaml): argo submit build.yaml [-p tag=v2.0.0]\n");
   });
 
   it("the default name comes from the repository", () => {
