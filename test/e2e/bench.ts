@@ -1,11 +1,18 @@
 /**
- * `npm run bench:e2e` (`tsx test/e2e/bench.ts`): build times of packline's plan (its creator step run by the e2e
- * harness, as the e2e tests run it) against `pack build --publish`, with the same builder, app, registry and env.
- * Not a test: it prints figures. Figures, each repeated BENCH_RUNS times (default 3), median printed, for two apps:
- * the static fixture (a cache layer of a few bytes) and the deps fixture (a few MB of real archives downloaded,
- * checked and unpacked into a cached layer, where the cache matters):
- *   - cold: a new repository and an empty cache (packline: a new cache dir; pack: a new image name and --clear-cache);
- *   - warm: the same build again with the cache kept (the buildpack's cache layer is checked to be reused).
+ * `npm run bench:e2e` (`tsx test/e2e/bench.ts`): what a user waits for. packline's whole plan (check, build,
+ * release: run by the e2e harness in the lab's Docker as `packline build` runs them) beside the raw lifecycle
+ * `creator` (one `docker run` of the builder, publishing, the same arguments the plan's build step gives) and
+ * `pack build --publish`, with the same builder, app, registry and env. Not a test: it prints figures.
+ *
+ * Each figure is the median of BENCH_RUNS runs (default 3), for the fixtures in BENCH_FIXTURES (default `deps`: a
+ * few MB of real archives downloaded, checked and unpacked into a cached layer, where the cache matters; `static`
+ * has a cache layer of a few bytes):
+ *   - cold: a new repository and an empty cache (packline: a new cache dir; the raw creator: the same; pack: a new
+ *     image name and --clear-cache);
+ *   - warm: the next build with the cache kept, into the same repository (packline publishes the next version, since
+ *     the same version again is "already published"; the buildpack's message that it reused its layer is checked).
+ * packline's line gives each step (check, build, release) beside the total, so the next regression shows at once,
+ * and the ratios packline/raw creator and packline/pack.
  * Run it with `npm run bench:e2e` (test/lab/run.sh bench: in the lab's network namespace, the lab started and stopped
  * around it unless PACKLINE_LAB_REUSE=1 or PACKLINE_LAB_KEEP=1); test/e2e/global-setup.ts readies dockerd as for
  * the e2e suite.
@@ -15,9 +22,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import setup from "./global-setup.js";
 import { copySource, e2eState, packBuild, removeTree, uniqueRepository } from "./harness.js";
-import { GREETING, planFor, runBuildStep } from "./packline.js";
+import { GREETING, planFor, rawCreator, runPlan, type StepSeconds } from "./packline.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const FIXTURES = (process.env.BENCH_FIXTURES ?? "deps").split(",").map((f) => f.trim());
 
 interface Fixture {
   readonly name: string;
@@ -33,21 +41,37 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+function check(label: string, exitCode: number, output: string, expectInOutput: string): void {
+  if (exitCode !== 0) throw new Error(`${label}: exit ${exitCode}\n${output.slice(-4000)}`);
+  if (!output.includes(expectInOutput)) throw new Error(`${label}: expected "${expectInOutput}" in the output\n${output.slice(-4000)}`);
+}
+
 async function timed(label: string, run: () => Promise<{ exitCode: number; output: string }>, expectInOutput: string): Promise<number> {
   const started = process.hrtime.bigint();
   const result = await run();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (result.exitCode !== 0) throw new Error(`${label}: exit ${result.exitCode}\n${result.output}`);
-  if (!result.output.includes(expectInOutput)) throw new Error(`${label}: expected "${expectInOutput}" in the output\n${result.output}`);
+  check(label, result.exitCode, result.output, expectInOutput);
   console.log(`  ${label}: ${seconds.toFixed(2)} s`);
   return seconds;
+}
+
+const fmt = (s: number | undefined) => (s === undefined ? "-" : s.toFixed(2));
+
+/** packline's whole plan for one version; returns its step times (the total is what the user waits for). */
+async function packline(label: string, repository: string, tag: string, source: string, cacheDir: string, expect: string): Promise<StepSeconds> {
+  const r = await runPlan(planFor(repository, { tag }), { source, cacheDir });
+  const output = `${r.check.output}${r.build?.output ?? ""}${r.release?.output ?? ""}`;
+  check(label, r.failed ? r.failed.exitCode || 1 : r.digest ? 0 : 1, r.failed ? r.failed.output : output, expect);
+  const t = r.seconds;
+  console.log(`  ${label}: ${fmt(t.total)} s (check ${fmt(t.check)}, build ${fmt(t.build)}, release ${fmt(t.release)})`);
+  return t;
 }
 
 async function main(): Promise<void> {
   const teardown = setup();
   try {
     const s = e2eState();
-    const fixtures: Fixture[] = [
+    const all: Fixture[] = [
       { name: "static", dir: s.fixtureApp, fresh: "---> cache: no stamp layer yet", reused: "---> cache: reusing the stamp layer" },
       {
         name: "deps",
@@ -56,9 +80,13 @@ async function main(): Promise<void> {
         reused: "---> deps: reusing the cached deps layer",
       },
     ];
+    const fixtures = all.filter((f) => FIXTURES.includes(f.name));
+    if (fixtures.length === 0) throw new Error(`BENCH_FIXTURES=${FIXTURES.join(",")} names no fixture (static, deps)`);
     const lines: string[] = [];
     for (const fixture of fixtures) lines.push(...(await benchFixture(fixture)));
-    console.log(`\npackline (plan's creator step via docker) vs pack ${s.packVersion}, lifecycle ${s.lifecycleVersion}, ${RUNS} runs each:`);
+    console.log(
+      `\nbench:e2e: packline's plan (check, build, release) in the lab's Docker vs the raw creator vs pack ${s.packVersion}, lifecycle ${s.lifecycleVersion}; medians of ${RUNS} runs, seconds:`,
+    );
     for (const line of lines) console.log(line);
   } finally {
     if (typeof teardown === "function") teardown();
@@ -67,23 +95,35 @@ async function main(): Promise<void> {
 
 async function benchFixture(fixture: Fixture): Promise<string[]> {
   const s = e2eState();
-  const times = { packlineCold: [] as number[], packlineWarm: [] as number[], packCold: [] as number[], packWarm: [] as number[] };
+  const t = {
+    packline: [[], []] as StepSeconds[][],
+    raw: [[], []] as number[][],
+    pack: [[], []] as number[][],
+  };
   const source = copySource(fixture.dir);
   try {
     for (let i = 1; i <= RUNS; i++) {
       console.log(`${fixture.name} fixture, run ${i}/${RUNS}`);
       const repository = uniqueRepository(`e2e/bench-packline-${fixture.name}`);
-      const cache = mkdtempSync(join(tmpdir(), "packline-e2e-bench-cache-"));
+      let cache = mkdtempSync(join(tmpdir(), "packline-e2e-bench-cache-"));
       try {
-        const plan = planFor(repository);
-        const packline = async () => {
-          const r = await runBuildStep(plan, { source, cacheDir: cache });
-          return { exitCode: r.run.exitCode, output: r.run.output };
-        };
-        times.packlineCold.push(await timed("packline cold", packline, fixture.fresh));
-        times.packlineWarm.push(await timed("packline warm", packline, fixture.reused));
+        t.packline[0]!.push(await packline("packline cold", repository, "v1.2.3", source, cache, fixture.fresh));
+        t.packline[1]!.push(await packline("packline warm", repository, "v1.2.4", source, cache, fixture.reused));
       } finally {
         removeTree(cache);
+      }
+
+      const rawRepository = uniqueRepository(`e2e/bench-raw-${fixture.name}`);
+      cache = mkdtempSync(join(tmpdir(), "packline-e2e-bench-cache-"));
+      const work = mkdtempSync(join(tmpdir(), "packline-e2e-bench-raw-"));
+      const rawSource = copySource(fixture.dir);
+      try {
+        t.raw[0]!.push(await timed("raw creator cold", () => rawCreator(rawRepository, rawSource, cache, work), fixture.fresh));
+        t.raw[1]!.push(await timed("raw creator warm", () => rawCreator(rawRepository, rawSource, cache, work), fixture.reused));
+      } finally {
+        removeTree(cache);
+        removeTree(work);
+        removeTree(rawSource);
       }
 
       const image = `${s.registry}/${uniqueRepository(`e2e/bench-pack-${fixture.name}`)}:1.2.3`;
@@ -91,18 +131,20 @@ async function benchFixture(fixture: Fixture): Promise<string[]> {
         const r = await packBuild({ image, path: source, env: { GREETING }, extraArgs });
         return { exitCode: r.exitCode, output: r.stdout + r.stderr };
       };
-      times.packCold.push(await timed("pack cold", pack(["--clear-cache"]), fixture.fresh));
-      times.packWarm.push(await timed("pack warm", pack([]), fixture.reused));
+      t.pack[0]!.push(await timed("pack cold", pack(["--clear-cache"]), fixture.fresh));
+      t.pack[1]!.push(await timed("pack warm", pack([]), fixture.reused));
     }
   } finally {
     removeTree(source);
   }
-  const line = (figure: string, ours: number[], theirs: number[]) => {
-    const a = median(ours);
-    const b = median(theirs);
-    return `${fixture.name} fixture, ${figure}: packline median ${a.toFixed(2)}s, pack median ${b.toFixed(2)}s, ratio ${(a / b).toFixed(2)}`;
-  };
-  return [line("cold build", times.packlineCold, times.packCold), line("warm rebuild", times.packlineWarm, times.packWarm)];
+  return ["cold", "warm"].map((figure, i) => {
+    const runs = t.packline[i]!;
+    const step = (name: keyof StepSeconds) => median(runs.map((r) => r[name] ?? 0));
+    const total = step("total");
+    const raw = median(t.raw[i]!);
+    const pack = median(t.pack[i]!);
+    return `${fixture.name} ${figure}: packline ${fmt(total)} (check ${fmt(step("check"))}, build ${fmt(step("build"))}, release ${fmt(step("release"))}) | raw creator ${fmt(raw)} | pack ${fmt(pack)} | packline/raw creator ${(total / raw).toFixed(2)}, packline/pack ${(total / pack).toFixed(2)}`;
+  });
 }
 
 main().catch((error: unknown) => {

@@ -235,8 +235,20 @@ export async function chownToBuildUser(image: string, user: string, volumes: rea
   ]);
 }
 
-/** The builder's CNB user as uid:gid, read from the image's env as every backend does. */
-export async function builderUser(image: string): Promise<string> {
+const builderUsers = new Map<string, Promise<string>>();
+
+/** The builder's CNB user as uid:gid, read from the image's env as every backend does (once per image and process). */
+export function builderUser(image: string): Promise<string> {
+  let user = builderUsers.get(image);
+  if (!user) {
+    user = readBuilderUser(image);
+    user.catch(() => builderUsers.delete(image));
+    builderUsers.set(image, user);
+  }
+  return user;
+}
+
+async function readBuilderUser(image: string): Promise<string> {
   const env = await docker(["image", "inspect", "-f", "{{json .Config.Env}}", image]);
   const vars = Object.fromEntries((JSON.parse(env.stdout) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
   if (!vars.CNB_USER_ID || !vars.CNB_GROUP_ID) throw new Error(`${image} sets no CNB_USER_ID/CNB_GROUP_ID`);
@@ -336,7 +348,15 @@ export async function runStep(plan: BuildPlan, step: ContainerStep, opts: RunSte
     if (!writeUnderMount(mountDirs, f.path, f.contents)) outside.push(f);
   }
   const envArgs = step.env.flatMap((e) => ["-e", `${e.name}=${resolveText(e.value, lates)}`]);
-  await chownToBuildUser(plan.steps.build.image, user, volumes, owned);
+  // Host directories are chowned here (the harness runs as root); only docker volumes need a container. A backend
+  // pays nearly nothing for this (Dagger: a mount's owner; a cluster: fsGroup), so the harness should not either.
+  const ownedVolumes: string[] = [];
+  for (const path of owned) {
+    const bind = volumes.find((v) => v.split(":")[1] === path && v.startsWith("/"));
+    if (bind) execFileSync("chown", ["-R", user, bind.split(":")[0]!]);
+    else ownedVolumes.push(path);
+  }
+  await chownToBuildUser(plan.steps.build.image, user, volumes, ownedVolumes);
 
   const [entrypoint, ...commandRest] = step.command.map((t) => resolveText(t, lates));
   const name = `packline-e2e-${step.name}-${randomUUID().slice(0, 8)}`;

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -15,6 +15,7 @@ import { dockerConfigJson } from "../../src/core/docker-config.js";
 import type { RawInput } from "../../src/core/options/input.js";
 import { validateBuild } from "../../src/core/options/validate.js";
 import { type BuildPlan, type Late, outputPath, planBuild, REGISTRY_AUTH_SECRET } from "../../src/core/plan/planner.js";
+import { resolveText } from "../../src/core/plan/text.js";
 import {
   builderUser,
   copySource,
@@ -80,6 +81,25 @@ export interface PlanRun {
   readonly digest?: string;
   /** The step that failed, if one did. */
   readonly failed?: StepRun;
+  /** Seconds each step took, and the whole run (what a user waits for), as `packline build` runs the steps. */
+  readonly seconds: StepSeconds;
+}
+
+export interface StepSeconds {
+  readonly check: number;
+  readonly build?: number;
+  readonly release?: number;
+  readonly total: number;
+}
+
+/** Runs `go` and adds its duration in seconds under `name`. */
+async function timedStep<T>(seconds: Record<string, number>, name: string, go: () => Promise<T>): Promise<T> {
+  const started = process.hrtime.bigint();
+  try {
+    return await go();
+  } finally {
+    seconds[name] = Number(process.hrtime.bigint() - started) / 1e9;
+  }
 }
 
 /**
@@ -97,32 +117,100 @@ export async function runPlan(
   const ownCache = opts.cacheDir === undefined;
   const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), "packline-e2e-cache-"));
   const timeoutMs = opts.timeoutMs ?? 5 * 60_000;
+  const started = process.hrtime.bigint();
+  const times: Record<string, number> = {};
+  const seconds = (): StepSeconds => ({ ...times, check: times.check ?? 0, total: Number(process.hrtime.bigint() - started) / 1e9 });
   try {
-    const check = await runStep(plan, plan.steps.check, { secrets, lates, timeoutMs });
+    const check = await timedStep(times, "check", () => runStep(plan, plan.steps.check, { secrets, lates, timeoutMs }));
     const outcome = readOutput(check, plan.steps.check, "outcome");
     const published = readOutput(check, plan.steps.check, "digest");
     check.cleanup();
-    if (check.exitCode !== 0) return { outcome: "failed", check, failed: check };
-    if (outcome === "published") return { outcome, check, digest: published };
+    if (check.exitCode !== 0) return { outcome: "failed", check, failed: check, seconds: seconds() };
+    if (outcome === "published") return { outcome, check, digest: published, seconds: seconds() };
 
-    const build = await runStep(plan, plan.steps.build, { sourceDir, cacheDir, secrets, lates, timeoutMs });
+    const build = await timedStep(times, "build", () => runStep(plan, plan.steps.build, { sourceDir, cacheDir, secrets, lates, timeoutMs }));
     const layers = build.scratch.layers;
     const report = layers && existsSync(join(layers, "report.toml")) ? readReport(layers) : undefined;
     if (build.exitCode !== 0 || !report) {
       build.cleanup();
-      return { outcome, check, build, report, failed: build };
+      return { outcome, check, build, report, failed: build, seconds: seconds() };
     }
     const buildReport = readFileSync(join(layers, "report.toml"), "utf8");
     build.cleanup();
-    const release = await runStep(plan, plan.steps.release, { secrets, lates: { ...lates, "build-report": buildReport }, timeoutMs });
+    const release = await timedStep(times, "release", () =>
+      runStep(plan, plan.steps.release, { secrets, lates: { ...lates, "build-report": buildReport }, timeoutMs }),
+    );
     const digest = readOutput(release, plan.steps.release, "digest");
     release.cleanup();
-    if (release.exitCode !== 0) return { outcome, check, build, release, report, failed: release };
-    return { outcome, check, build, release, report, digest };
+    if (release.exitCode !== 0) return { outcome, check, build, release, report, failed: release, seconds: seconds() };
+    return { outcome, check, build, release, report, digest, seconds: seconds() };
   } finally {
     removeTree(sourceDir);
     if (ownCache) removeTree(cacheDir);
   }
+}
+
+/**
+ * The raw creator: `docker run` of the builder as its CNB user with the plan's own build-step arguments (same app,
+ * env files, cache dir, registries, staging tag); its directories are made and chowned on the host first (milliseconds).
+ * The floor: a platform cannot publish faster than the lifecycle it runs.
+ */
+export async function rawCreator(
+  repository: string,
+  source: string,
+  cacheDir: string,
+  work: string,
+  extra: RawInput = {},
+): Promise<{ exitCode: number; output: string }> {
+  const s = e2eState();
+  const plan = planFor(repository, extra);
+  const step = plan.steps.build;
+  const user = await builderUser(step.image);
+  const layers = join(work, "layers");
+  const platform = join(work, "platform");
+  const config = join(work, "docker");
+  removeTree(layers);
+  mkdirSync(layers, { recursive: true });
+  mkdirSync(join(platform, "env"), { recursive: true });
+  for (const file of step.files) {
+    if (!file.path.startsWith("/platform/")) throw new Error(`rawCreator: the plan writes ${file.path}, outside /platform`);
+    writeFileSync(join(platform, file.path.slice("/platform/".length)), file.contents);
+  }
+  mkdirSync(config, { recursive: true });
+  cpSync(join(s.dockerConfigDir, "config.json"), join(config, "config.json"));
+  execFileSync("chown", ["-R", user, layers, platform, config, cacheDir, source]);
+  const lates = { "run-id": "bench" };
+  const args = step.args.map((a) => resolveText(a, lates));
+  const env = step.env.flatMap((e) => ["-e", `${e.name}=${resolveText(e.value, lates)}`]);
+  const r = await docker(
+    [
+      "run",
+      "--rm",
+      "--network",
+      "host",
+      "--user",
+      user,
+      ...env,
+      "-e",
+      "DOCKER_CONFIG=/docker",
+      "-v",
+      `${source}:/workspace`,
+      "-v",
+      `${layers}:/layers`,
+      "-v",
+      `${platform}:/platform`,
+      "-v",
+      `${cacheDir}:/cache`,
+      "-v",
+      `${config}:/docker:ro`,
+      "--entrypoint",
+      "/cnb/lifecycle/creator",
+      step.image,
+      ...args,
+    ],
+    { check: false, timeoutMs: 10 * 60_000 },
+  );
+  return { exitCode: r.exitCode, output: r.stdout + r.stderr };
 }
 
 export interface BuildStepResult {

@@ -35,6 +35,15 @@ export interface RunResult {
   readonly container: Container;
   /** The SBOM files the lifecycle wrote (`/layers/sbom`), when this run built the image. */
   readonly sbom?: Directory;
+  /** Seconds each step took until its result was read (a step that did not run has none), and the whole run. */
+  readonly seconds: StepSeconds;
+}
+
+export interface StepSeconds {
+  readonly check?: number;
+  readonly build?: number;
+  readonly release?: number;
+  readonly total: number;
 }
 
 /** The top-level git directory (or gitfile) a local source may hold; the build never sees it. */
@@ -62,6 +71,16 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
       `${plan.image.target.kind === "host-registry" ? `--image ${quote(plan.image.name)}` : "--run-image or --cache-image"} is on localhost, which a Dagger module (dagger call) cannot reach: the engine gives modules no access to your machine. Run the same build with npx packline build, which reaches your localhost through a tunnel; or give the registry's address as the engine's containers reach it (with --insecure-registry <host:port> for plain HTTP).`,
     );
   }
+  const started = performance.now();
+  const times: { check?: number; build?: number; release?: number } = {};
+  const timed = async <T>(name: keyof typeof times, go: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await go();
+    } finally {
+      times[name] = (performance.now() - t0) / 1000;
+    }
+  };
   const { source, lates } = await resolveSource(plan, inputs);
   lates["run-id"] = randomUUID();
   if (needs(plan, "now")) lates.now = String(Math.floor(Date.now() / 1000));
@@ -78,7 +97,18 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
     service: targetService(plan),
   };
   const references = plan.variants[0]!.tags.map((tag) => `${plan.image.name}:${resolveText(tag, lates)}`);
-  const finish = (digest: string, alreadyPublished: boolean, sbom?: Directory): RunResult => ({
+  const finish = (digest: string, alreadyPublished: boolean, sbom?: Directory): RunResult => {
+    const seconds = { ...times, total: (performance.now() - started) / 1000 };
+    // For benchmarks (npm run bench:engine): the steps' times, on stderr, when asked.
+    if (process.env.PACKLINE_STEP_TIMES === "1") {
+      const part = (n: keyof typeof times) => (seconds[n] === undefined ? "-" : seconds[n]!.toFixed(2));
+      console.error(
+        `packline: step seconds: check ${part("check")}, build ${part("build")}, release ${part("release")}, total ${seconds.total.toFixed(2)}`,
+      );
+    }
+    return { ...result(digest, alreadyPublished, sbom), seconds };
+  };
+  const result = (digest: string, alreadyPublished: boolean, sbom?: Directory) => ({
     digest,
     references,
     published: references.map((ref) => `${ref}@${digest}`),
@@ -90,17 +120,26 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
 
   if (plan.steps.check) {
     const step = plan.steps.check;
-    const check = await runStep(ctx, step);
-    if ((await check.file(outputPath(step, "outcome")).contents()).trim() === "published") {
-      return finish((await check.file(outputPath(step, "digest")).contents()).trim(), true);
-    }
+    const outcome = await timed("check", async () => {
+      const check = await runStep(ctx, step);
+      return {
+        published: (await check.file(outputPath(step, "outcome")).contents()).trim() === "published",
+        digest: async () => (await check.file(outputPath(step, "digest")).contents()).trim(),
+      };
+    });
+    if (outcome.published) return finish(await outcome.digest(), true);
   }
 
-  const build = await runBuild(ctx);
-  lates["build-report"] = await build.file(outputPath(plan.steps.build, "report")).contents();
-  parseReport(lates["build-report"]); // refuse a report without a digest here, with packline's message
-  const release = await runStep(ctx, plan.steps.release);
-  const digest = (await release.file(outputPath(plan.steps.release, "digest")).contents()).trim();
+  const build = await timed("build", async () => {
+    const ran = await runBuild(ctx);
+    lates["build-report"] = await ran.file(outputPath(plan.steps.build, "report")).contents();
+    return ran;
+  });
+  parseReport(lates["build-report"]!); // refuse a report without a digest here, with packline's message
+  const digest = await timed("release", async () => {
+    const release = await runStep(ctx, plan.steps.release);
+    return (await release.file(outputPath(plan.steps.release, "digest")).contents()).trim();
+  });
   const sbomOutput = plan.steps.build.outputs.find((o) => o.directory);
   return finish(digest, false, sbomOutput ? build.directory(sbomOutput.path) : undefined);
 }

@@ -20,7 +20,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeTree } from "../../e2e/harness.js";
-import { planFor, runPlan } from "../../e2e/packline.js";
+import { planFor, rawCreator, runPlan } from "../../e2e/packline.js";
 import { readLab, registryPassword } from "../lab.js";
 import { APPS_REGISTRY, IMAGES_REGISTRY, moduleCopy, type Ran, REPO_ROOT, removeDir, run, runDagger, runPackline, tempCopy } from "./engine.js";
 import setup from "./global-setup.js";
@@ -36,6 +36,7 @@ function median(values: readonly number[]): number {
 
 async function timed(label: string, go: () => Promise<Ran>, expect?: string): Promise<number> {
   const r = await go();
+  lastRun = r;
   const output = r.stdout + r.stderr;
   if (r.code !== 0) throw new Error(`${label}: exit ${r.code}\n${output.slice(-4000)}`);
   if (expect && !output.includes(expect)) throw new Error(`${label}: expected "${expect}" in the output\n${output.slice(-4000)}`);
@@ -43,13 +44,37 @@ async function timed(label: string, go: () => Promise<Ran>, expect?: string): Pr
   return r.ms / 1000;
 }
 
+/** Each step's seconds and the total of one run (`-` where a step did not run). */
+type Steps = { check?: number; build?: number; release?: number; total: number };
+const fmt = (s: number | undefined) => (s === undefined ? "-" : s.toFixed(2));
+const stepsText = (t: Steps) => `${fmt(t.total)} s (check ${fmt(t.check)}, build ${fmt(t.build)}, release ${fmt(t.release)})`;
+const medianSteps = (runs: readonly Steps[]): Steps => {
+  const m = (k: keyof Steps) => (runs.some((r) => r[k] === undefined) ? undefined : median(runs.map((r) => r[k]!)));
+  return { check: m("check"), build: m("build"), release: m("release"), total: m("total")! };
+};
+
 /** The e2e plan's check, build and release as a timed run (the build step's output is what is checked). */
-async function e2ePlan(repository: string, tag: string, source: string, cacheDir: string): Promise<Ran> {
-  const started = Date.now();
+async function e2ePlan(repository: string, tag: string, source: string, cacheDir: string, expect: string): Promise<Steps> {
   const r = await runPlan(planFor(repository, { tag, floatingTags: false, latest: false, env: [] }), { source, cacheDir });
   const output = `${r.check.output}${r.build?.output ?? ""}${r.release?.output ?? ""}`;
-  return { code: r.failed ? 1 : r.digest ? 0 : 1, stdout: output, stderr: r.failed?.output ?? "", ms: Date.now() - started };
+  if (r.failed || !r.digest) throw new Error(`e2e plan: failed\n${(r.failed?.output ?? output).slice(-4000)}`);
+  if (!output.includes(expect)) throw new Error(`e2e plan: expected "${expect}" in the output\n${output.slice(-4000)}`);
+  console.log(`  e2e plan in Docker, ${tag}: ${stepsText(r.seconds)}`);
+  return r.seconds;
 }
+
+/** packline build as a process; its steps' seconds from the line PACKLINE_STEP_TIMES=1 makes it print. */
+async function packlineSteps(label: string, go: () => Promise<Ran>, expect: string): Promise<Steps> {
+  const total = await timed(label, go, expect);
+  const r = lastRun!;
+  const m = /packline: step seconds: check ([0-9.-]+), build ([0-9.-]+), release ([0-9.-]+)/.exec(r.stderr);
+  if (!m) throw new Error(`${label}: no step times in its output (PACKLINE_STEP_TIMES=1)\n${r.stderr.slice(-2000)}`);
+  const n = (v: string) => (v === "-" ? undefined : Number(v));
+  const steps = { check: n(m[1]!), build: n(m[2]!), release: n(m[3]!), total };
+  console.log(`    steps: ${stepsText(steps)}`);
+  return steps;
+}
+let lastRun: Ran | undefined;
 
 async function main(): Promise<void> {
   const t0 = Date.now();
@@ -77,7 +102,7 @@ async function main(): Promise<void> {
     const insecure = ["--insecure-registry", IMAGES_REGISTRY, "--insecure-registry", APPS_REGISTRY];
     for (const f of fixtures) {
       const source = tempCopy(f.dir);
-      const t = { engine: [[], []] as number[][], e2e: [[], []] as number[][], pack: [[], []] as number[][] };
+      const t = { engine: [[], []] as Steps[][], e2e: [[], []] as Steps[][], raw: [[], []] as number[][], pack: [[], []] as number[][] };
       try {
         for (let i = 1; i <= RUNS; i++) {
           console.log(`${f.name} fixture, run ${i}/${RUNS}`);
@@ -100,19 +125,38 @@ async function main(): Promise<void> {
                 "env:BENCH_REGISTRY_PASSWORD",
                 ...insecure,
               ],
-              { root: mod, env: { BENCH_REGISTRY_PASSWORD: password } },
+              { root: mod, env: { BENCH_REGISTRY_PASSWORD: password, PACKLINE_STEP_TIMES: "1" } },
             );
-          t.engine[0]!.push(await timed("packline on the engine, cold", packline("v1.2.3"), f.fresh));
-          t.engine[1]!.push(await timed("packline on the engine, warm", packline("v1.2.4"), f.reused));
+          t.engine[0]!.push(await packlineSteps("packline on the engine, cold", packline("v1.2.3"), f.fresh));
+          t.engine[1]!.push(await packlineSteps("packline on the engine, warm", packline("v1.2.4"), f.reused));
 
           const cacheDir = mkdtempSync(join(tmpdir(), "packline-bench-cache-"));
           try {
             const repository = `bench-e2e-${randomBytes(4).toString("hex")}/${f.name}`;
             // warm: the same repository (the lifecycle restores a launch layer's cache from the previous image's metadata)
-            t.e2e[0]!.push(await timed("e2e plan in Docker, cold", () => e2ePlan(repository, "v1.2.3", source, cacheDir), f.fresh));
-            t.e2e[1]!.push(await timed("e2e plan in Docker, warm", () => e2ePlan(repository, "v1.2.4", source, cacheDir), f.reused));
+            t.e2e[0]!.push(await e2ePlan(repository, "v1.2.3", source, cacheDir, f.fresh));
+            t.e2e[1]!.push(await e2ePlan(repository, "v1.2.4", source, cacheDir, f.reused));
           } finally {
             removeTree(cacheDir);
+          }
+
+          // the raw creator: one docker run of the builder with the plan's build arguments (test/e2e/packline.ts)
+          const rawCache = mkdtempSync(join(tmpdir(), "packline-bench-cache-"));
+          const rawWork = mkdtempSync(join(tmpdir(), "packline-bench-raw-"));
+          const rawSource = tempCopy(f.dir);
+          try {
+            const rawRepository = `bench-raw-${randomBytes(4).toString("hex")}/${f.name}`;
+            const raw = () => async (): Promise<Ran> => {
+              const started = Date.now();
+              const r = await rawCreator(rawRepository, rawSource, rawCache, rawWork, { floatingTags: false, latest: false, env: [] });
+              return { code: r.exitCode, stdout: r.output, stderr: "", ms: Date.now() - started };
+            };
+            t.raw[0]!.push(await timed("raw creator, cold", raw(), f.fresh));
+            t.raw[1]!.push(await timed("raw creator, warm", raw(), f.reused));
+          } finally {
+            removeTree(rawCache);
+            removeTree(rawWork);
+            removeDir(rawSource);
           }
 
           const packImage = `${APPS_REGISTRY}/bench-pack-${randomBytes(4).toString("hex")}/${f.name}:1.2.3`;
@@ -148,12 +192,14 @@ async function main(): Promise<void> {
       } finally {
         removeDir(source);
       }
-      for (const [i, figure] of ["cold build", "warm rebuild"].entries()) {
-        const ours = median(t.engine[i]!);
-        const e2e = median(t.e2e[i]!);
+      for (const [i, figure] of ["cold", "warm"].entries()) {
+        const ours = medianSteps(t.engine[i]!);
+        const e2e = medianSteps(t.e2e[i]!);
+        const raw = median(t.raw[i]!);
         const pack = median(t.pack[i]!);
         lines.push(
-          `${f.name} fixture, ${figure}: packline on the engine ${ours.toFixed(2)} s; e2e plan in Docker ${e2e.toFixed(2)} s, ratio ${(ours / e2e).toFixed(2)}; pack ${pack.toFixed(2)} s, ratio ${(ours / pack).toFixed(2)}`,
+          `${f.name} ${figure}: packline on the engine ${stepsText(ours)} | e2e plan in Docker ${stepsText(e2e)} | raw creator ${fmt(raw)} s | pack ${fmt(pack)} s`,
+          `${f.name} ${figure} ratios: engine/raw creator ${(ours.total / raw).toFixed(2)}, engine/pack ${(ours.total / pack).toFixed(2)}; e2e plan/raw creator ${(e2e.total / raw).toFixed(2)}, e2e plan/pack ${(e2e.total / pack).toFixed(2)}`,
         );
       }
     }
