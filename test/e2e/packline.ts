@@ -117,34 +117,34 @@ export async function runPlan(
   const ownCache = opts.cacheDir === undefined;
   const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), "packline-e2e-cache-"));
   const timeoutMs = opts.timeoutMs ?? 5 * 60_000;
+  // Each step's scratch directories are removed at the end, off the clock: a backend does not wait for that.
+  const cleanups: (() => void)[] = [];
   const started = process.hrtime.bigint();
   const times: Record<string, number> = {};
   const seconds = (): StepSeconds => ({ ...times, check: times.check ?? 0, total: Number(process.hrtime.bigint() - started) / 1e9 });
   try {
     const check = await timedStep(times, "check", () => runStep(plan, plan.steps.check, { secrets, lates, timeoutMs }));
+    cleanups.push(check.cleanup);
     const outcome = readOutput(check, plan.steps.check, "outcome");
     const published = readOutput(check, plan.steps.check, "digest");
-    check.cleanup();
     if (check.exitCode !== 0) return { outcome: "failed", check, failed: check, seconds: seconds() };
     if (outcome === "published") return { outcome, check, digest: published, seconds: seconds() };
 
     const build = await timedStep(times, "build", () => runStep(plan, plan.steps.build, { sourceDir, cacheDir, secrets, lates, timeoutMs }));
+    cleanups.push(build.cleanup);
     const layers = build.scratch.layers;
     const report = layers && existsSync(join(layers, "report.toml")) ? readReport(layers) : undefined;
-    if (build.exitCode !== 0 || !report) {
-      build.cleanup();
-      return { outcome, check, build, report, failed: build, seconds: seconds() };
-    }
+    if (build.exitCode !== 0 || !report) return { outcome, check, build, report, failed: build, seconds: seconds() };
     const buildReport = readFileSync(join(layers, "report.toml"), "utf8");
-    build.cleanup();
     const release = await timedStep(times, "release", () =>
       runStep(plan, plan.steps.release, { secrets, lates: { ...lates, "build-report": buildReport }, timeoutMs }),
     );
+    cleanups.push(release.cleanup);
     const digest = readOutput(release, plan.steps.release, "digest");
-    release.cleanup();
     if (release.exitCode !== 0) return { outcome, check, build, release, report, failed: release, seconds: seconds() };
     return { outcome, check, build, release, report, digest, seconds: seconds() };
   } finally {
+    for (const cleanup of cleanups) cleanup();
     removeTree(sourceDir);
     if (ownCache) removeTree(cacheDir);
   }
