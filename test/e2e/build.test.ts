@@ -50,7 +50,8 @@ describe("packline's plan -> real registry, as a restricted pod", () => {
     expect(run.release!.exitCode, run.release!.output).toBe(0);
     expect(run.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     const registry = registryClient();
-    expect(await registry.listTags(repository)).toEqual([...tags, "packline-staging"].sort());
+    // besides the version's tags: the staging tag, and the version's claim (README, "Two builds of one version")
+    expect(await registry.listTags(repository)).toEqual([...tags, "packline-claim-1.2.3", "packline-staging"].sort());
     for (const tag of tags) expect(await registry.manifestDigest(repository, tag), tag).toBe(run.digest);
     expect(await registry.manifestDigest(repository, "packline-staging")).toBe(run.report!.digest);
     // the registry wants the login: without it, nothing is served

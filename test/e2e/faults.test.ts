@@ -55,7 +55,7 @@ describe("faults leave the registry as it was", () => {
     const first = await runPlan(planFor(repository));
     expect(first.failed?.output).toBeUndefined();
     before = await tagDigests(repository);
-    expect(Object.keys(before).sort()).toEqual(["1", "1.2", "1.2.3", "latest", "packline-staging"]);
+    expect(Object.keys(before).sort()).toEqual(["1", "1.2", "1.2.3", "latest", "packline-claim-1.2.3", "packline-staging"]);
   });
 
   afterAll(async () => {

@@ -111,7 +111,8 @@ export async function runPlan(
   plan: BuildPlan,
   opts: { source?: string; cacheDir?: string; password?: string; lates?: Partial<Record<Late, string>>; timeoutMs?: number } = {},
 ): Promise<PlanRun> {
-  const lates = { "source-digest": "e2e-source", commit: "e2e-commit", ...opts.lates };
+  // One run id for all the steps of a run, as every backend gives (the release checks that the claim is its run's).
+  const lates = { "source-digest": "e2e-source", commit: "e2e-commit", "run-id": randomUUID(), ...opts.lates };
   const secrets = plan.registryAuth ? { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret(opts.password) } : {};
   const sourceDir = copySource(opts.source);
   const ownCache = opts.cacheDir === undefined;

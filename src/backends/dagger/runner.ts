@@ -81,6 +81,10 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
       times[name] = (performance.now() - t0) / 1000;
     }
   };
+  // The builder's user is read while the source is resolved (a registry round trip that needs nothing else); it is
+  // still known before any step starts.
+  const buildUser = buildUserOf(plan);
+  buildUser.catch(() => undefined); // awaited below; a failure of resolveSource first must not leave it unhandled
   const { source, lates } = await resolveSource(plan, inputs);
   lates["run-id"] = randomUUID();
   if (needs(plan, "now")) lates.now = String(Math.floor(Date.now() / 1000));
@@ -90,7 +94,7 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
     plan,
     source,
     lates,
-    buildUser: await buildUserOf(plan),
+    buildUser: await buildUser,
     secrets,
     redact: secretTexts,
     password: inputs.registryPassword,

@@ -12,7 +12,7 @@ import { ENGINE_REGISTRY, HOST_REGISTRY_ALIAS, PATHS, PLATFORM_API, REGISTRY_AUT
 import { creatorStep } from "./creator.js";
 import { hostTunnelOf } from "./host-tunnel.js";
 import { packStep } from "./pack.js";
-import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, EXIT, OUT, releaseScript, SETTLE_SECONDS } from "./scripts.js";
+import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, CLAIM_SECONDS, EXIT, OUT, releaseScript } from "./scripts.js";
 import { late, text } from "./text.js";
 import type {
   BuildPlan,
@@ -270,12 +270,13 @@ function checkStep(ctx: StepContext, allowOverwrite: boolean): ContainerStep {
 
 function releaseStep(ctx: StepContext, labels: readonly Label[], allowOverwrite: boolean): ContainerStep {
   const labelEnv = labels.map((label, i) => ({ key: label.key, env: `PACKLINE_LABEL_${i}`, value: label.value }));
-  const settle = ctx.image.target.kind === "engine-registry" ? 0 : SETTLE_SECONDS;
+  // The registry inside the engine serves one machine's builds, which may overwrite each other anyway: no wait there.
+  const claimSeconds = ctx.image.target.kind === "engine-registry" ? 0 : CLAIM_SECONDS;
   const env: EnvVar[] = [
     ...registryEnv(ctx, allowOverwrite),
     { name: "PACKLINE_TAGS", value: ctx.tags },
     { name: "PACKLINE_BUILD_REPORT", value: [late("build-report")] },
-    { name: "PACKLINE_SETTLE_SECONDS", value: [String(settle)] },
+    { name: "PACKLINE_CLAIM_SECONDS", value: [String(claimSeconds)] },
     ...labelEnv.map((l) => ({ name: l.env, value: l.value })),
   ];
   return craneStep("release", releaseScript(labelEnv), env, ctx, [{ name: "digest", path: OUT.digest }]);

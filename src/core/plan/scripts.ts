@@ -4,6 +4,16 @@
  * shell code or as an Argo template. Exit codes: 0 done; 1 a failure a retry may fix (network, registry errors);
  * 3 the registry refused the credentials; 4 the version's tag holds another revision or other build options, or
  * another build took it meanwhile (nothing was tagged); 5 the build reported no digest (or its image no creation time).
+ *
+ * Two builds of one version at once (README, "Two builds of one version"): a registry has no "create this tag only
+ * if absent", and with plain reads and writes no protocol can make exactly one of two writers win without waiting. So
+ * the check, finding the version free, writes a claim: the tag `packline-claim-<version>` on a tiny image labelled
+ * with this run's id and the time. The release writes the version tag only if the claim is still this run's, at
+ * least CLAIM_SECONDS after it was written. A build that claims later takes the claim over, and the earlier one
+ * refuses to tag; a later claim that comes after the earlier release read the claim is at least CLAIM_SECONDS older
+ * than its own release, by which time the earlier release has written the version tag (its read of the claim,
+ * lookup and write take a few requests), so the later one finds it and refuses. The wait is the build itself: the
+ * release sleeps only what is left of CLAIM_SECONDS, which is nothing unless the build took less.
  */
 import { CRANE } from "../images.js";
 
@@ -15,8 +25,15 @@ export const EXIT = { transient: 1, credentials: 3, refused: 4, noDigest: 5 } as
 /** Where the steps write what later steps and the result read. */
 export const OUT = { dir: "/tmp/packline", outcome: "/tmp/packline/outcome", digest: "/tmp/packline/digest" } as const;
 
-/** Seconds the release step waits before reading the version tag back (see README, "Two builds of one version"). */
-export const SETTLE_SECONDS = 2;
+/**
+ * Seconds a claim stands before its release may write the version tag (the wait a registry without compare-and-swap
+ * needs; it runs while the build does). It must exceed the time between a release's read of its claim and its write
+ * of the version tag: three crane calls.
+ */
+export const CLAIM_SECONDS = 2;
+
+/** The labels of a claim image: the run that holds it, and when (unix seconds) it was written. */
+export const CLAIM_LABELS = { run: "io.packline.claim", at: "io.packline.claimed-at" } as const;
 
 const PRELUDE = `set -eu
 export LC_ALL=C
@@ -25,22 +42,39 @@ flags=""
 if [ "$PACKLINE_INSECURE" = true ]; then flags="--insecure"; fi
 mkdir -p ${OUT.dir}
 ref="$PACKLINE_IMAGE:$PACKLINE_VERSION"
+# The version's claim tag (a tag is at most 128 characters: a long version is named by its digest).
+if [ \${#PACKLINE_VERSION} -le 100 ]; then
+  claim_ref="$PACKLINE_IMAGE:packline-claim-$PACKLINE_VERSION"
+else
+  claim_ref="$PACKLINE_IMAGE:packline-claim-$(printf '%s' "$PACKLINE_VERSION" | sha256sum | cut -c 1-32)"
+fi
 # The first value of a JSON string field (crane prints configs on one line; the top-level fields come first).
 field() { grep -o "\\"$1\\":\\"[^\\"]*\\"" | head -n 1 | cut -d '"' -f 4; }
 # Reads the version tag's config into $config: returns 0 when the tag exists, 1 when the registry has no such tag;
 # exits on refused credentials (3) and on any other failure (1, a retry may fix it), so an error is never taken for
 # "absent".
 lookup() {
-  if config=$(crane config $flags "$ref" 2>${OUT.dir}/error); then return 0; fi
+  lookup_of "$ref"
+}
+# The same for any reference (the claim's).
+lookup_of() {
+  if config=$(crane config $flags "$1" 2>${OUT.dir}/error); then return 0; fi
   if grep -Eq 'MANIFEST_UNKNOWN|NAME_UNKNOWN|manifest unknown|name unknown|404 Not Found' ${OUT.dir}/error; then return 1; fi
   if grep -Eq 'UNAUTHORIZED|DENIED|401 Unauthorized|403 Forbidden|authentication required|unauthorized' ${OUT.dir}/error; then
     echo "packline: registry $PACKLINE_REGISTRY refused the credentials for $PACKLINE_IMAGE: check the registry user and password (or the registry secret), and that the account may push there." >&2
     cat ${OUT.dir}/error >&2
     exit ${EXIT.credentials}
   fi
-  echo "packline: could not look up $ref in registry $PACKLINE_REGISTRY (a retry may help):" >&2
+  echo "packline: could not look up $1 in registry $PACKLINE_REGISTRY (a retry may help):" >&2
   cat ${OUT.dir}/error >&2
   exit ${EXIT.transient}
+}
+# Claims the version for this run (see the top of scripts.ts): the claim tag on a one-file image, labelled.
+claim() {
+  printf '%s\n' "$PACKLINE_RUN_ID" > ${OUT.dir}/claim
+  (cd ${OUT.dir} && tar -cf claim.tar claim)
+  crane append $flags -f ${OUT.dir}/claim.tar -t "$claim_ref" > /dev/null
+  crane mutate $flags "$claim_ref" --label "${CLAIM_LABELS.run}=$PACKLINE_RUN_ID" --label "${CLAIM_LABELS.at}=$(date +%s)" --tag "$claim_ref" > /dev/null
 }
 # The options that decide the image, in words (what io.packline.build-inputs is a digest of: planner.ts, buildInputsOf).
 OPTIONS_IN_WORDS="builder, run image, env, buildpacks, creation time, executor or Platform API"
@@ -48,6 +82,7 @@ OPTIONS_IN_WORDS="builder, run image, env, buildpacks, creation time, executor o
 
 /** Looks up the version's tag: unpublished, published from this revision (nothing to do), or refused. */
 export const CHECK_SCRIPT = `${PRELUDE}if ! lookup; then
+  claim
   echo unpublished > ${OUT.outcome}
   echo "packline: $ref is not published yet"
   exit 0
@@ -62,6 +97,7 @@ if [ "$revision" = "$PACKLINE_REVISION" ] && [ "$inputs" = "$PACKLINE_BUILD_INPU
   exit 0
 fi
 if [ "$PACKLINE_ALLOW_OVERWRITE" = true ]; then
+  claim
   echo unpublished > ${OUT.outcome}
   echo "packline: $ref holds $digest (revision \${revision:-unknown}); it will be replaced."
   exit 0
@@ -75,9 +111,8 @@ exit ${EXIT.refused}
 `;
 
 /**
- * Labels the staged image, points the version tag at it, reads the tag back after a moment (a concurrent build of
- * the same version that wrote later wins, and this one fails), then moves the other tags.
- * \`labels\`: the env var name of each label's value, by label key.
+ * Labels the staged image, and if this run still holds the version's claim, points the version tag at it, then moves
+ * the other tags. \`labels\`: the env var name of each label's value, by label key.
  */
 export function releaseScript(labels: readonly { key: string; env: string }[]): string {
   const labelArgs = labels.map((l) => `--label "${l.key}=$${l.env}"`).join(" ");
@@ -88,19 +123,49 @@ if [ -z "$staged" ]; then
 fi
 # The check found the tag absent (or --allow-overwrite): a tag there now was written by another build meanwhile. The
 # same revision and options is a retry of this build, or its twin: tagging again gives the same image.
-if lookup; then
-  revision=$(printf '%s' "$config" | field org.opencontainers.image.revision)
-  inputs=$(printf '%s' "$config" | field ${BUILD_INPUTS_LABEL})
-  if [ "$PACKLINE_ALLOW_OVERWRITE" != true ]; then
-    if [ "$revision" != "$PACKLINE_REVISION" ]; then
-      echo "packline: $ref was published by another build (revision \${revision:-unknown}) while this one ran: nothing was tagged; publish a new version, or pass --allow-overwrite." >&2
-      exit ${EXIT.refused}
-    fi
-    if [ "$inputs" != "$PACKLINE_BUILD_INPUTS" ]; then
-      echo "packline: $ref was published by another build of this revision with other build options ($OPTIONS_IN_WORDS) while this one ran: nothing was tagged; publish a new version, or pass --allow-overwrite." >&2
-      exit ${EXIT.refused}
+free() {
+  if lookup; then
+    revision=$(printf '%s' "$config" | field org.opencontainers.image.revision)
+    inputs=$(printf '%s' "$config" | field ${BUILD_INPUTS_LABEL})
+    if [ "$PACKLINE_ALLOW_OVERWRITE" != true ]; then
+      if [ "$revision" != "$PACKLINE_REVISION" ]; then
+        echo "packline: $ref was published by another build (revision \${revision:-unknown}) while this one ran: nothing was tagged; publish a new version, or pass --allow-overwrite." >&2
+        exit ${EXIT.refused}
+      fi
+      if [ "$inputs" != "$PACKLINE_BUILD_INPUTS" ]; then
+        echo "packline: $ref was published by another build of this revision with other build options ($OPTIONS_IN_WORDS) while this one ran: nothing was tagged; publish a new version, or pass --allow-overwrite." >&2
+        exit ${EXIT.refused}
+      fi
     fi
   fi
+}
+# The claim: still this run's, CLAIM_SECONDS after it was written (a wait only if the build took less).
+lost() {
+  # Its twin (the same revision and build options) may have published the version already: the same image.
+  if lookup && [ "$(printf '%s' "$config" | field org.opencontainers.image.revision)" = "$PACKLINE_REVISION" ] &&
+    [ "$(printf '%s' "$config" | field ${BUILD_INPUTS_LABEL})" = "$PACKLINE_BUILD_INPUTS" ]; then
+    crane digest $flags "$ref" > ${OUT.digest}
+    echo "packline: $ref was published meanwhile by another build of this revision with the same build options: $(cat ${OUT.digest})"
+    exit 0
+  fi
+  echo "packline: another build published $ref at the same time, or is publishing it (it claimed the version after this build did): this build's image holds no tag; publish a new version, or pass --allow-overwrite." >&2
+  exit ${EXIT.refused}
+}
+held() {
+  if ! lookup_of "$claim_ref"; then
+    echo "packline: the claim $claim_ref that this build's check wrote is gone: nothing was tagged; run the build again." >&2
+    exit ${EXIT.refused}
+  fi
+  [ "$(printf '%s' "$config" | field ${CLAIM_LABELS.run})" = "$PACKLINE_RUN_ID" ]
+}
+free
+held || lost
+claimed_at=$(printf '%s' "$config" | field ${CLAIM_LABELS.at})
+left=$((\${claimed_at:-0} + PACKLINE_CLAIM_SECONDS - $(date +%s)))
+if [ "$left" -gt 0 ]; then
+  sleep "$left"
+  free
+  held || lost
 fi
 staged_config=$(crane config $flags "$PACKLINE_IMAGE@$staged")
 created=$(printf '%s' "$staged_config" | field created)
@@ -111,12 +176,6 @@ fi
 pushed=$(crane mutate $flags "$PACKLINE_IMAGE@$staged" --label "org.opencontainers.image.created=$created" ${labelArgs} --tag "$ref")
 final="\${pushed##*@}"
 case "$final" in sha256:*) ;; *) echo "packline: crane mutate printed no digest: $pushed" >&2; exit ${EXIT.transient} ;; esac
-sleep "$PACKLINE_SETTLE_SECONDS"
-now=$(crane digest $flags "$ref")
-if [ "$now" != "$final" ]; then
-  echo "packline: another build published $ref at the same time ($now): this build's image ($final) holds no tag; publish a new version, or pass --allow-overwrite." >&2
-  exit ${EXIT.refused}
-fi
 for tag in $PACKLINE_TAGS; do
   if [ "$tag" != "$PACKLINE_VERSION" ]; then crane tag $flags "$PACKLINE_IMAGE@$final" "$tag"; fi
 done

@@ -37,7 +37,7 @@ export function stepOfExec(args: unknown): StepName | undefined {
   if (!Array.isArray(args)) return undefined;
   if (isCreator(args)) return "build";
   if (args[0] === "/busybox/sh" && args[2] === CHECK_SCRIPT) return "check";
-  if (args[0] === "/busybox/sh" && typeof args[2] === "string" && args[2].includes("crane mutate")) return "release";
+  if (args[0] === "/busybox/sh" && typeof args[2] === "string" && args[2].includes("PACKLINE_BUILD_REPORT")) return "release";
   if (args[0] === "git" && args.includes("log")) return "commit-time";
   return undefined;
 }

@@ -644,5 +644,5 @@ function stepOf(chain: { field: string; args: Record<string, unknown> }[]): stri
   const args = exec?.args.args as string[] | undefined;
   if (!args) return undefined;
   if (isCreator(args)) return "build";
-  return (args[2] ?? "").includes("crane mutate") ? "release" : "check";
+  return (args[2] ?? "").includes("PACKLINE_BUILD_REPORT") ? "release" : "check";
 }

@@ -12,7 +12,7 @@ import {
   planBuild,
   STAGING_TAG,
 } from "../../../src/core/plan/planner.js";
-import { BUILD_INPUTS_LABEL, EXIT, SETTLE_SECONDS } from "../../../src/core/plan/scripts.js";
+import { BUILD_INPUTS_LABEL, CLAIM_SECONDS, EXIT } from "../../../src/core/plan/scripts.js";
 import { latesOf } from "../../../src/core/plan/text.js";
 import { packlineError } from "../../support/errors.js";
 
@@ -173,7 +173,7 @@ describe("where the image goes", () => {
     });
     expect(flat(p.steps.build.args)).toContain("-insecure-registry=registry:5000");
     expect(env(p.steps.check).PACKLINE_ALLOW_OVERWRITE).toEqual(["true"]);
-    expect(env(p.steps.release).PACKLINE_SETTLE_SECONDS).toEqual(["0"]);
+    expect(env(p.steps.release).PACKLINE_CLAIM_SECONDS).toEqual(["0"]);
   });
 
   it("a registry on the user's machine is reached through a tunnel, reported under the user's name", () => {
@@ -184,10 +184,11 @@ describe("where the image goes", () => {
     expect(flat(p.steps.build.args)).toContain(`-insecure-registry=${HOST_REGISTRY_ALIAS}:5000`);
   });
 
-  it("a released version is not overwritten: the check refuses unless --allow-overwrite; the release waits and reads the tag back", () => {
+  it("a released version is not overwritten: the check refuses unless --allow-overwrite; the release holds its claim long enough", () => {
     expect(env(plan({ image: "r.example.com/a" }).steps.check).PACKLINE_ALLOW_OVERWRITE).toEqual(["false"]);
     expect(env(plan({ image: "r.example.com/a", allowOverwrite: true }).steps.release).PACKLINE_ALLOW_OVERWRITE).toEqual(["true"]);
-    expect(env(plan({ image: "r.example.com/a" }).steps.release).PACKLINE_SETTLE_SECONDS).toEqual([String(SETTLE_SECONDS)]);
+    expect(env(plan({ image: "r.example.com/a" }).steps.release).PACKLINE_CLAIM_SECONDS).toEqual([String(CLAIM_SECONDS)]);
+    expect(env(plan({ image: "r.example.com/a" }).steps.check).PACKLINE_RUN_ID).toEqual([{ late: "run-id" }]);
   });
 });
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CRANE } from "../../../src/core/images.js";
-import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, EXIT, OUT, releaseScript } from "../../../src/core/plan/scripts.js";
+import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, CLAIM_LABELS, EXIT, OUT, releaseScript } from "../../../src/core/plan/scripts.js";
 import { findShell } from "../../support/shells.js";
 
 const BUSYBOX = findShell("busybox", "scripts", "the runs with busybox sh, the crane image's shell (/bin/sh still runs)");
@@ -33,15 +33,21 @@ case $cmd in
     if [ ! -f "$f" ]; then echo "GET $1: MANIFEST_UNKNOWN: manifest unknown" >&2; exit 1; fi
     [ -n "\${CRANE_FAIL:-}" ] && { echo "$CRANE_FAIL" >&2; exit 1; }
     cat "$f" ;;
+  append)
+    tag=""
+    while [ $# -gt 0 ]; do case $1 in -t) tag=$2; shift 2 ;; *) shift ;; esac; done
+    printf '{"config":{}}' > "$REG/$(key "$tag").config"
+    printf 'sha256:%s' "$(printf '%s' "$tag-append" | sha256sum | cut -c1-64)" > "$REG/$(key "$tag").digest"
+    echo "$tag" >> "$REG/appended" ;;
   mutate)
     src=$1; shift; labels=""; tag=""
     while [ $# -gt 0 ]; do case $1 in --label) labels="$labels,\\"\${2%%=*}\\":\\"\${2#*=}\\""; shift 2 ;; --tag) tag=$2; shift 2 ;; *) shift ;; esac; done
+    [ -f "$REG/$(key "$src").config" ] || { echo "GET $src: MANIFEST_UNKNOWN: manifest unknown" >&2; exit 1; }
     digest="sha256:$(printf '%s' "$src$labels" | sha256sum | cut -c1-64)"
-    repo=\${src%@*}
+    case $src in *@*) repo=\${src%@*} ;; *) repo=\${src%:*} ;; esac
     printf '{"created":"1980-01-01T00:00:01Z","config":{"Labels":{%s}}}' "\${labels#,}" > "$REG/$(key "$repo@$digest").config"
     printf '%s' "$digest" > "$REG/$(key "$repo@$digest").digest"
-    [ -n "\${RACE_DIGEST:-}" ] && digest_written=$RACE_DIGEST || digest_written=$digest
-    cp "$REG/$(key "$repo@$digest").config" "$REG/$(key "$tag").config"; printf '%s' "$digest_written" > "$REG/$(key "$tag").digest"
+    cp "$REG/$(key "$repo@$digest").config" "$REG/$(key "$tag").config"; printf '%s' "$digest" > "$REG/$(key "$tag").digest"
     echo "$repo@$digest" ;;
   tag)
     img=$1; repo=\${img%@*}
@@ -68,6 +74,12 @@ function put(ref: string, digest: string, labels: Record<string, string>): void 
   writeFileSync(join(dir, "reg", `${key(ref)}.digest`), digest);
 }
 
+/** The version's claim tag, and a claim held by `run` since `at` (unix seconds). */
+const CLAIM = `${IMAGE}:packline-claim-1.2.3`;
+function claimed(run = "run-1", at = 0): void {
+  put(CLAIM, "sha256:claim", { [CLAIM_LABELS.run]: run, [CLAIM_LABELS.at]: String(at) });
+}
+
 function run(shell: string, script: string, env: Record<string, string>) {
   const text = script.split(OUT.dir).join(join(dir, "out")).split(CRANE.bin).join(join(dir, "crane"));
   const [file, args] = shell === "busybox-sh" ? [BUSYBOX!, ["sh", "-c", text]] : [shell, ["-c", text]];
@@ -83,6 +95,7 @@ function run(shell: string, script: string, env: Record<string, string>) {
       PACKLINE_BUILD_INPUTS: "sha256:inputs",
       PACKLINE_INSECURE: "false",
       PACKLINE_ALLOW_OVERWRITE: "false",
+      PACKLINE_RUN_ID: "run-1",
       ...env,
     },
   });
@@ -98,8 +111,31 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
     }
   });
 
-  it("check: an absent version is unpublished", () => {
+  it("check: an absent version is unpublished, and claimed for this run (the claim tag, labelled with the run and time)", () => {
+    const before = Math.floor(Date.now() / 1000);
     expect(run(shell, CHECK_SCRIPT, {})).toMatchObject({ code: 0, outcome: "unpublished" });
+    const claim = JSON.parse(readFileSync(join(dir, "reg", `${key(CLAIM)}.config`), "utf8"));
+    expect(claim.config.Labels[CLAIM_LABELS.run]).toBe("run-1");
+    expect(Number(claim.config.Labels[CLAIM_LABELS.at])).toBeGreaterThanOrEqual(before);
+    expect(Number(claim.config.Labels[CLAIM_LABELS.at])).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+  });
+
+  it("check: a version published or refused is not claimed; --allow-overwrite claims it", () => {
+    put(`${IMAGE}:1.2.3`, "sha256:old", { "org.opencontainers.image.revision": "abc123", [BUILD_INPUTS_LABEL]: "sha256:inputs" });
+    expect(run(shell, CHECK_SCRIPT, {}).outcome).toBe("published");
+    put(`${IMAGE}:1.2.3`, "sha256:old", { "org.opencontainers.image.revision": "zzz999", [BUILD_INPUTS_LABEL]: "sha256:inputs" });
+    expect(run(shell, CHECK_SCRIPT, {}).code).toBe(EXIT.refused);
+    expect(existsSync(join(dir, "reg", `${key(CLAIM)}.config`))).toBe(false);
+    expect(run(shell, CHECK_SCRIPT, { PACKLINE_ALLOW_OVERWRITE: "true" }).outcome).toBe("unpublished");
+    expect(existsSync(join(dir, "reg", `${key(CLAIM)}.config`))).toBe(true);
+  });
+
+  it("check: a version too long for a claim tag of its own is claimed under its digest (a tag holds 128 characters)", () => {
+    const version = `1.2.3-${"a".repeat(120)}`;
+    expect(run(shell, CHECK_SCRIPT, { PACKLINE_VERSION: version })).toMatchObject({ code: 0, outcome: "unpublished" });
+    const appended = readFileSync(join(dir, "reg", "appended"), "utf8").trim();
+    expect(appended).toMatch(new RegExp(`^${IMAGE}:packline-claim-[0-9a-f]{32}$`));
+    expect(appended.split(":").at(-1)!.length).toBeLessThanOrEqual(128);
   });
 
   it("check: the same revision and options is published: nothing to build, the existing digest", () => {
@@ -132,13 +168,14 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
   const releaseEnv = {
     PACKLINE_BUILD_REPORT: REPORT,
     PACKLINE_TAGS: "1.2.3 1.2 1 latest",
-    PACKLINE_SETTLE_SECONDS: "0",
+    PACKLINE_CLAIM_SECONDS: "0",
     PACKLINE_LABEL_0: "1.2.3",
     PACKLINE_LABEL_1: "abc123",
     PACKLINE_LABEL_2: "sha256:inputs",
   };
 
   it("release: labels the staged image, tags every tag, writes the final digest", () => {
+    claimed();
     put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
     const result = run(shell, releaseScript(LABELS), releaseEnv);
     expect(result.code).toBe(0);
@@ -151,6 +188,7 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
   });
 
   it("release: a version published meanwhile by another build is refused, nothing tagged", () => {
+    claimed();
     put(`${IMAGE}:1.2.3`, "sha256:other", { "org.opencontainers.image.revision": "zzz999" });
     const result = run(shell, releaseScript(LABELS), releaseEnv);
     expect(result.code).toBe(EXIT.refused);
@@ -159,6 +197,7 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
   });
 
   it("release: the same revision with other options published meanwhile is refused too, nothing tagged", () => {
+    claimed();
     put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
     put(`${IMAGE}:1.2.3`, "sha256:other", { "org.opencontainers.image.revision": "abc123", [BUILD_INPUTS_LABEL]: "sha256:other" });
     const result = run(shell, releaseScript(LABELS), releaseEnv);
@@ -171,6 +210,7 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
   });
 
   it("release: the same revision and options there already (a retry of this build) is tagged again, same image", () => {
+    claimed();
     put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
     const first = run(shell, releaseScript(LABELS), releaseEnv);
     expect(first.code).toBe(0);
@@ -179,6 +219,7 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
   });
 
   it("release: a failed lookup of the tag is never taken for an absent tag (exit 1, or 3 for credentials), nothing tagged", () => {
+    claimed();
     put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
     const failing = { ...releaseEnv, CRANE_FAIL_REF: `${IMAGE}:1.2.3` };
     const transient = run(shell, releaseScript(LABELS), { ...failing, CRANE_FAIL: "GET ...: 503 Service Unavailable" });
@@ -188,15 +229,45 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
     expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:1.2.3`)}.digest`))).toBe(false);
   });
 
-  it("release: a concurrent write that lands after this one's wins; this one fails and moves no other tag", () => {
+  it("release: a build that claimed the version after this one wins; this one fails and moves no tag", () => {
+    claimed("run-2");
     put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
-    const result = run(shell, releaseScript(LABELS), { ...releaseEnv, RACE_DIGEST: "sha256:theirs" });
+    const result = run(shell, releaseScript(LABELS), releaseEnv);
     expect(result.code).toBe(EXIT.refused);
-    expect(result.stderr).toContain("another build published r.example.com/acme/app:1.2.3 at the same time (sha256:theirs)");
-    expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:1.2`)}.digest`))).toBe(false);
+    expect(result.stderr).toContain(`packline: another build published ${IMAGE}:1.2.3 at the same time, or is publishing it`);
+    for (const tag of ["1.2.3", "1.2"]) expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:${tag}`)}.digest`)), tag).toBe(false);
+  });
+
+  it("release: a lost claim whose winner published this revision with the same options (a twin) gives that image", () => {
+    claimed("run-2");
+    put(`${IMAGE}:1.2.3`, "sha256:twin", { "org.opencontainers.image.revision": "abc123", [BUILD_INPUTS_LABEL]: "sha256:inputs" });
+    expect(run(shell, releaseScript(LABELS), releaseEnv)).toMatchObject({ code: 0, digest: "sha256:twin" });
+  });
+
+  it("release: without its claim (the check did not write one) nothing is tagged", () => {
+    put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
+    const result = run(shell, releaseScript(LABELS), releaseEnv);
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toContain(`the claim ${CLAIM} that this build's check wrote is gone`);
+    expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:1.2.3`)}.digest`))).toBe(false);
+  });
+
+  it("release: a claim younger than the claim time is held the rest of it before the tag is written, then read again", () => {
+    claimed("run-1", Math.floor(Date.now() / 1000));
+    put(`${IMAGE}@sha256:${"1".repeat(64)}`, `sha256:${"1".repeat(64)}`, {});
+    const started = Date.now();
+    const result = run(shell, releaseScript(LABELS), { ...releaseEnv, PACKLINE_CLAIM_SECONDS: "2" });
+    expect(result.code, result.stderr).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    // an old claim: no wait
+    claimed("run-1", 0);
+    const again = Date.now();
+    expect(run(shell, releaseScript(LABELS), { ...releaseEnv, PACKLINE_CLAIM_SECONDS: "2" }).code).toBe(0);
+    expect(Date.now() - again).toBeLessThan(1000);
   });
 
   it("release: a staged image that cannot be read publishes nothing", () => {
+    claimed();
     const result = run(shell, releaseScript(LABELS), releaseEnv);
     expect(result.code).toBe(EXIT.transient);
     expect(existsSync(join(dir, "reg", `${key(`${IMAGE}:1.2.3`)}.digest`))).toBe(false);
