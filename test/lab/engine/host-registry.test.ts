@@ -82,7 +82,7 @@ describe("--image localhost:<port>: a registry on the client's own machine", () 
     expect(digest, r.stdout).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(r.stdout).not.toContain("packline-host-registry");
     expect(await digestOf(`127.0.0.1:${port}/cli/app:1.0.0`)).toBe(digest);
-    expect(await tagsOf(`127.0.0.1:${port}/cli/app`)).toEqual(["1.0.0", STAGING_TAG]);
+    expect(await tagsOf(`127.0.0.1:${port}/cli/app`)).toEqual(["1.0.0", "packline-claim-1.0.0", STAGING_TAG]); // and the claim
   });
 
   it("the Packline object through the SDK: references under the user's name, and result.container is the image", async () => {

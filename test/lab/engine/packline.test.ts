@@ -229,7 +229,7 @@ describe("packline on the real engine: --image on a registry with a password (th
     expect(config.config.Labels![BUILD_INPUTS_LABEL]).toMatch(DIGEST);
     expect(config.config.Labels!["org.opencontainers.image.source"]).toBeUndefined();
     expect(out.listing).toBe(`index.html\n${readFileSync(join(lab.fixtures.static, "index.html"), "utf8")}`);
-    expect(await tagsOf(image)).toEqual(["1.0.0", STAGING_TAG]);
+    expect(await tagsOf(image)).toEqual(["1.0.0", "packline-claim-1.0.0", STAGING_TAG]); // and the version's claim (README, "Two builds")
   });
 
   it("packline build: the password appears in no output and not in the engine's own log", async () => {
