@@ -17,6 +17,7 @@ import type { CreationTime } from "../plan/types.js";
 import { parseQuantity } from "../quantity.js";
 import { parseVersion, type Version } from "../version.js";
 import { checkImages } from "./checks-images.js";
+import { checkRevisionName } from "./checks-revision.js";
 import { type CheckedInput, checkInput, type RawInput } from "./input.js";
 import type { EXECUTORS, KINDS, POD_GC } from "./table.js";
 
@@ -138,6 +139,7 @@ function buildOptions(input: Input, runsOn: RunsOn): BuildOptions {
         `--revision ${quote(revision)} is not a revision: give a commit SHA or a short name of letters, digits, ".", "_", ":", "+" and "-".`,
       );
     }
+    checkRevisionName(revision);
   }
   const options: BuildOptions = {
     runsOn,

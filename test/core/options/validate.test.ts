@@ -312,3 +312,17 @@ describe("--env values reach the options byte for byte", () => {
     );
   });
 });
+
+// Odd-input round (issue 18): --revision HEAD passed, and the release check compares revisions, so a version
+// published from another commit labelled HEAD would be taken as this source and not built again.
+describe("--revision names a fixed commit", () => {
+  it.each(["HEAD", "head", "FETCH_HEAD", "ORIG_HEAD"])("%s is refused, with the fix", (revision) => {
+    expect(() => validateBuild("plan", { tag: "1.2.3", revision })).toThrow(
+      `--revision ${JSON.stringify(revision)} names no fixed commit (git resolves it anew each time): the release check would take a version published from any other commit labelled ${JSON.stringify(revision)} as this source and not build it again; give the commit itself, e.g. --revision "$(git rev-parse HEAD)" or $GITHUB_SHA.`,
+    );
+  });
+  it("a commit SHA and other names pass", () => {
+    expect(validateBuild("plan", { tag: "1.2.3", revision: "0123abc" }).revision).toBe("0123abc");
+    expect(validateBuild("plan", { tag: "1.2.3", revision: "HEADS-UP" }).revision).toBe("HEADS-UP");
+  });
+});
