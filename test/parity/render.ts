@@ -18,6 +18,7 @@ import { expect } from "vitest";
 import { parse } from "yaml";
 import { exportArgo } from "../../src/backends/argo/export.js";
 import { VERSION_CHECK } from "../../src/backends/argo/version-script.js";
+import { kubeLiteral } from "../../src/backends/argo/workflow.js";
 import { runPlan } from "../../src/backends/dagger/runner.js";
 import type { RawInput } from "../../src/core/options/input.js";
 import { validateArgo, validateBuild } from "../../src/core/options/validate.js";
@@ -143,15 +144,22 @@ export function argoSide(options: ParityOptions, dagger: DaggerSide): ArgoSide {
     const args = Object.fromEntries(((call.arguments as { parameters?: Obj[] })?.parameters ?? []).map((p) => [p.name, String(p.value)]));
     const declared = ((template.inputs as { parameters?: Obj[] })?.parameters ?? []).map((p) => p.name);
     expect(Object.keys(args).sort(), `${name}: main passes exactly the template's inputs`).toEqual([...declared].sort());
+    const input = (parameter: string): string => {
+      if (!(parameter in args)) throw new Error(`${name}: input ${parameter} is not passed by main`);
+      return inMain(args[parameter]!);
+    };
+    // Argo's substitution, then the kubelet's expansion of what reaches a container (expansion.test.ts runs both
+    // projects' own code; here no $(NAME) is left to expand, so the kubelet only turns $$ into $).
     const inTemplate = (text: string): string =>
-      substitute(text, (expr) => {
-        const m = /^inputs\.parameters\.(.+)$/.exec(expr);
-        if (m) {
-          if (!(m[1]! in args)) throw new Error(`${name}: input ${m[1]} is not passed by main`);
-          return inMain(args[m[1]!]!);
-        }
-        return global(expr, dagger);
-      });
+      kubelet(
+        substitute(text, (expr) => {
+          const m = /^inputs\.parameters\.(.+)$/.exec(expr);
+          if (m) return input(m[1]!);
+          const submitted = /^=replace\(inputs\.parameters\.([a-z-]+), '\$', '\$\$'\)$/.exec(expr);
+          if (submitted) return input(submitted[1]!).replaceAll("$", "$$$$");
+          return global(expr, dagger);
+        }),
+      );
     const c = template.container as { image: string; command: string[]; args: string[]; env?: Obj[]; workingDir: string; volumeMounts: Obj[] };
     const env = (c.env ?? []).map((e) => {
       expect(e.valueFrom, `${name}: env ${e.name} comes from the plan, not a Secret`).toBeUndefined();
@@ -216,6 +224,11 @@ function global(expr: string, dagger: DaggerSide): string {
   throw new Error(`unresolved Argo variable {{${expr}}}`);
 }
 
+/** Kubernetes' expansion where no $(NAME) names a variable: `$$` is `$`, anything else stays. */
+function kubelet(text: string): string {
+  return text.replace(/\$\$/g, "$$");
+}
+
 /** Replaces every `{{...}}` by what `resolve` makes of its inside; `{{=...}}` (expressions) may hold no braces. */
 function substitute(text: string, resolve: (expr: string) => string): string {
   return text.replace(/\{\{(=[^{}]*|[^{}=][^{}]*)\}\}/g, (_m, expr: string) => resolve(expr.trim()));
@@ -274,7 +287,8 @@ function runPrepare(prepare: { args: string[]; env: Obj[] }): Record<string, str
 
 /**
  * Where Argo writes `{{...}}` in a step's container, the cluster's plan has a late value, and nowhere else: each
- * Argo text is the plan's text with exactly its late parts replaced, literal parts verbatim.
+ * Argo text is the plan's text with exactly its late parts replaced, literal parts verbatim (but for the `$$` that
+ * keeps Kubernetes' expansion off them: kubeLiteral).
  */
 export function expectPlaceholdersOnlyAtLateValues(argo: ArgoSide): void {
   const steps = argo.plan.steps as Record<StepName, ContainerStep>;
@@ -287,10 +301,10 @@ export function expectPlaceholdersOnlyAtLateValues(argo: ArgoSide): void {
     expect(argo.raw[name].argv).toHaveLength(step.command.length + step.args.length);
     expect(argo.raw[name].env.map(([n]) => n)).toEqual(step.env.map((e) => e.name));
     for (const [where, planText, rendered] of texts) {
-      const pattern = planText.map((part) => (typeof part === "string" ? escapeRegExp(part) : "\\{\\{[^{}]+\\}\\}")).join("");
+      const pattern = planText.map((part) => (typeof part === "string" ? escapeRegExp(kubeLiteral(part)) : "\\{\\{[^{}]+\\}\\}")).join("");
       expect(rendered, where).toMatch(new RegExp(`^${pattern}$`, "s"));
       expect((rendered.match(/\{\{/g) ?? []).length, where).toBe(latesOf(planText).length);
-      if (literal(planText) !== undefined) expect(rendered, where).toBe(literal(planText));
+      if (literal(planText) !== undefined) expect(rendered, where).toBe(kubeLiteral(literal(planText)!));
     }
   }
   for (const value of argo.prepareEnv) expect(value).not.toMatch(/[{}$"']/);

@@ -11,7 +11,7 @@ import { PacklineError } from "../../core/errors.js";
 import { IMAGES } from "../../core/images.js";
 import type { ArgoOptions } from "../../core/options/validate.js";
 import { type BuildPlan, type ContainerStep, type Late, outputPath, type PlanText, VOLUMES, type Volume } from "../../core/plan/planner.js";
-import { latesOf, renderText } from "../../core/plan/text.js";
+import { latesOf } from "../../core/plan/text.js";
 import { BUILDER_USER_SCRIPT, CLONE, CLONE_EXIT, CLONE_SCRIPT, LAYERS, prepareScript, RESOLVE_EXIT, RESOLVE_OUT, RESOLVE_SCRIPT } from "./scripts.js";
 import { BAD_VERSION_EXIT } from "./version-script.js";
 
@@ -233,9 +233,30 @@ function expressionOf(text: PlanText): string {
 
 // ------------------------------------------------------------------------------------------------------ templates
 
-/** A plan text inside a template: late values as its inputs or Argo's own variables. */
+/**
+ * Kubernetes expands `$(NAME)` and `$$` in a container's env values, command and args (the kubelet's expansion), so
+ * a `$` followed by `(` or `$` is written `$$`: every string reaches the container as written, whatever it holds.
+ */
+export function kubeLiteral(value: string): string {
+  return value.replace(/\$(?=[$(])/g, "$$$$");
+}
+
+/**
+ * A value the user gives when the workflow is submitted (the tag, the ref), for an env value: Argo substitutes it
+ * first, so it is escaped for Kubernetes there, by an expression (every `$` written `$$`).
+ */
+function submitted(parameter: "tag" | "ref"): string {
+  return `{{=replace(inputs.parameters.${parameter}, '$', '$$')}}`;
+}
+
+/**
+ * A plan text inside a template: late values as its inputs or Argo's own variables (computed values: versions,
+ * commits, times, uids), literal parts escaped for Kubernetes.
+ */
 function inTemplate(text: PlanText): string {
-  return renderText(text, (late) => GLOBAL_LATES[late] ?? `{{inputs.parameters.${INPUT[late]}}}`);
+  return text
+    .map((part) => (typeof part === "string" ? kubeLiteral(part) : (GLOBAL_LATES[part.late] ?? `{{inputs.parameters.${INPUT[part.late]}}}`)))
+    .join("");
 }
 
 function inputsOf(lates: readonly Late[], extra: string[] = []): Obj {
@@ -302,11 +323,11 @@ function resolveTemplate(plan: BuildPlan, argo: ArgoOptions): Obj {
     container: {
       image: IMAGES.git,
       command: ["sh", "-c"],
-      args: [RESOLVE_SCRIPT],
+      args: [kubeLiteral(RESOLVE_SCRIPT)],
       env: [
-        { name: "PACKLINE_TAG", value: "{{inputs.parameters.tag}}" },
-        { name: "PACKLINE_REF", value: "{{inputs.parameters.ref}}" },
-        { name: "PACKLINE_REPO", value: plan.source.url },
+        { name: "PACKLINE_TAG", value: submitted("tag") },
+        { name: "PACKLINE_REF", value: submitted("ref") },
+        { name: "PACKLINE_REPO", value: kubeLiteral(plan.source.url) },
         ...gitCredentials(argo),
       ],
       volumeMounts: [{ name: "packline-tmp", mountPath: RESOLVE_OUT }],
@@ -343,7 +364,7 @@ function builderUserTemplate(plan: BuildPlan, argo: ArgoOptions): Obj {
     container: {
       image: plan.steps.build.image,
       command: ["sh", "-c"],
-      args: [BUILDER_USER_SCRIPT],
+      args: [kubeLiteral(BUILDER_USER_SCRIPT)],
       volumeMounts: [{ name: "packline-tmp", mountPath: RESOLVE_OUT }],
       securityContext: RESTRICTED_CONTAINER,
     },
@@ -441,11 +462,11 @@ function buildTemplate(plan: BuildPlan, argo: ArgoOptions, detectUser: boolean):
     name: "clone",
     image: IMAGES.git,
     command: ["sh", "-c"],
-    args: [CLONE_SCRIPT],
+    args: [kubeLiteral(CLONE_SCRIPT)],
     env: [
-      { name: "PACKLINE_REPO", value: plan.source.url },
-      { name: "PACKLINE_REF", value: "{{inputs.parameters.ref}}" },
-      { name: "PACKLINE_TAG", value: "{{inputs.parameters.tag}}" },
+      { name: "PACKLINE_REPO", value: kubeLiteral(plan.source.url) },
+      { name: "PACKLINE_REF", value: submitted("ref") },
+      { name: "PACKLINE_TAG", value: submitted("tag") },
       { name: "PACKLINE_COMMIT", value: "{{inputs.parameters.commit}}" },
       ...gitCredentials(argo),
     ],
@@ -460,7 +481,7 @@ function buildTemplate(plan: BuildPlan, argo: ArgoOptions, detectUser: boolean):
             name: "prepare",
             image: step.image,
             command: ["sh", "-c"],
-            args: [prepareScript(files, layersFolder ? [`${LAYERS.mount}/${LAYERS.dir}`] : [])],
+            args: [kubeLiteral(prepareScript(files, layersFolder ? [`${LAYERS.mount}/${LAYERS.dir}`] : []))],
             env: files.map((f) => ({ name: f.env, value: Buffer.from(f.value, "utf8").toString("base64") })),
             volumeMounts: [
               ...mounts.filter((m) => m.name === VOLUMES.platform),

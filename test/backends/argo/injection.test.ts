@@ -171,7 +171,8 @@ describe("submit-time values: the tag and ref are env values, never script text"
     const env = Object.fromEntries(resolve.container.env.map((e: Json) => [e.name, e.value]));
     // Argo expands a parameter value's own {{...}} (it substitutes globals over the inputs too): harmless here, as
     // the value is an env value, and the version check refuses braces and blanks.
-    expect(env.PACKLINE_TAG).toBe(nasty.replace("{{workflow.uid}}", RUN_VARS["workflow.uid"]!));
+    // Each "$" is doubled for Kubernetes' expansion, which halves them again (expansion.test.ts).
+    expect(env.PACKLINE_TAG).toBe(nasty.replace("{{workflow.uid}}", RUN_VARS["workflow.uid"]!).replaceAll("$", "$$$$"));
     expect(env.PACKLINE_REF).toBe(env.PACKLINE_TAG);
     // The script is the same text for every tag: no value is part of it.
     const plain = await resolveArgoTemplate(yaml, "resolve", RUN_VARS);
