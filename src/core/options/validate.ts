@@ -16,6 +16,7 @@ import { kubernetesName, suggestName } from "../k8s-name.js";
 import type { CreationTime } from "../plan/types.js";
 import { parseQuantity } from "../quantity.js";
 import { parseVersion, type Version } from "../version.js";
+import { checkClusterRepo, MAX_ARGO_NAME } from "./checks-argo.js";
 import { checkImages } from "./checks-images.js";
 import { checkRevisionName } from "./checks-revision.js";
 import { type CheckedInput, checkInput, type RawInput } from "./input.js";
@@ -286,13 +287,14 @@ function argoOptions(input: CheckedInput<"argo">, build: BuildOptions): ArgoOpti
   const source = build.source;
   if (source.kind !== "git")
     throw new PacklineError("argo needs --repo: a cluster build clones its source (a local directory cannot reach the cluster).");
-  // Workflow names get a random suffix (generateName) and become pod name prefixes: keep them short labels.
+  // The workflow a template or generateName makes is named <name>-xxxxx: see MAX_ARGO_NAME.
   const defaultName = suggestName(`packline-${repositoryName(source.repo.url)}`);
-  const name = kubernetesName("--name", input.name ?? defaultName, { label: true, max: kind === "workflow" ? 52 : 63 });
+  const name = kubernetesName("--name", input.name ?? defaultName, { label: true, max: MAX_ARGO_NAME });
   const warnings: string[] = [];
   const gitSecret = input.gitSecret;
+  checkClusterRepo(source.repo, gitSecret);
   if (gitSecret !== undefined) {
-    if (source.repo.protocol === "ssh" || source.repo.protocol === "git") {
+    if (source.repo.protocol === "git") {
       throw new PacklineError(
         `--git-secret ${quote(gitSecret)} holds a token for https, but --repo ${quote(source.repo.url)} is not an https URL: give the repository's https URL (e.g. https://github.com/acme/app.git) with a token in the Secret.`,
       );

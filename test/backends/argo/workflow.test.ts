@@ -54,7 +54,7 @@ describe("kind, metadata and the submit hint", () => {
   });
 
   it("the default name comes from the repository", () => {
-    expect(render({ repo: "git@github.com:acme/My_Service.git" }).name).toBe("packline-my-service");
+    expect(render({ repo: "https://github.com/acme/My_Service.git" }).name).toBe("packline-my-service");
   });
 
   it("pod GC, deadline and retries go where Argo reads them", () => {

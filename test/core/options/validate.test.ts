@@ -198,6 +198,24 @@ describe("issue 9, bad input round 2: each refused with the value and the fix", 
     ]);
   });
 
+  it("an ssh repository is refused in a cluster, with its https form, and --name fits Argo's workflow names", () => {
+    const cases: [string, string][] = [
+      ["git@github.com:acme/app.git", "https://github.com/acme/app.git"],
+      ["ssh://git@github.com/acme/app", "https://github.com/acme/app"],
+      ["ssh://git@git.example.com:2222/team/app.git", "https://git.example.com/team/app.git"],
+    ];
+    for (const [repo, https] of cases) {
+      expect(argoError({ repo })).toBe(
+        `--repo "${repo}" is an ssh URL, which no cluster clone can fetch (its pod has no ssh key): give its https form, "${https}" (and --git-secret <name> with a token for a private repository).`,
+      );
+      expect(argo({ repo: https }).argo.name).toBe("packline-app");
+      // A laptop build clones with the machine's own ssh setup: not refused there.
+      expect(build({ repo, tag: "v1.2.3" }).source.kind).toBe("git");
+    }
+    expect(argo({ repo: "git://git.example.com/acme/app" }).argo.name).toBe("packline-app");
+    for (const kind of ["workflow", "workflow-template"]) expect(argo({ kind, name: "a".repeat(57) }).argo.name).toHaveLength(57);
+  });
+
   it("--image on localhost in a cluster, where localhost is the pod", () => {
     expect(argoError({ image: "localhost:5000/app" })).toMatch(
       /^--image "localhost:5000\/app" is on "localhost", which inside a pod is the pod itself/,
@@ -271,7 +289,8 @@ describe("odd inputs", () => {
   });
 
   const argoCases: [string, RawInput, RegExp][] = [
-    ["name too long for a Workflow", { kind: "workflow", name: "a".repeat(53) }, /^--name "a{53}" is not a valid Kubernetes name: use at most 52/],
+    ["name too long for a Workflow", { kind: "workflow", name: "a".repeat(58) }, /^--name "a{58}" is not a valid Kubernetes name: use at most 57/],
+    ["name too long for a WorkflowTemplate", { kind: "workflow-template", name: "a".repeat(58) }, /^--name "a{58}" .* use at most 57/],
     ["namespace with a dot", { namespace: "a.b" }, /^--namespace "a\.b" is not a valid Kubernetes name/],
     ["service account upper case", { serviceAccount: "Builder" }, /^--service-account "Builder"/],
     ["cache PVC with an underscore", { cachePvc: "my_cache" }, /^--cache-pvc "my_cache"/],
