@@ -17,6 +17,7 @@ import type { CreationTime } from "../plan/types.js";
 import { parseQuantity } from "../quantity.js";
 import { parseVersion, type Version } from "../version.js";
 import { checkClusterRepo, MAX_ARGO_NAME } from "./checks-argo.js";
+import { checkEnvSize } from "./checks-env.js";
 import { checkImages } from "./checks-images.js";
 import { checkRevisionName } from "./checks-revision.js";
 import { type CheckedInput, checkInput, type RawInput } from "./input.js";
@@ -125,6 +126,7 @@ function buildOptions(input: Input, runsOn: RunsOn): BuildOptions {
     if (seen.has(name)) throw new PacklineError(`--env ${name} was given twice: give each variable once.`);
     seen.add(name);
   }
+  checkEnvSize(env);
   const creationTime = parseCreationTime(input.creationTime);
   if (creationTime.kind === "commit" && source.kind === "local") {
     throw new PacklineError(
