@@ -6,12 +6,14 @@
  */
 import { existsSync } from "node:fs";
 
-export const SHELL_PACKAGES = { busybox: "busybox-static", dash: "dash" } as const;
+export const SHELL_PACKAGES = { busybox: "busybox-static", dash: "dash", shellcheck: "shellcheck" } as const;
 export type OptionalShell = keyof typeof SHELL_PACKAGES;
 
 const CANDIDATES: Readonly<Record<OptionalShell, readonly string[]>> = {
   busybox: ["/usr/bin/busybox", "/bin/busybox"],
   dash: ["/usr/bin/dash", "/bin/dash"],
+  // Not a shell: the linter test/ci/shellcheck.test.ts runs over every embedded script, found the same way.
+  shellcheck: ["/usr/bin/shellcheck", "/bin/shellcheck"],
 };
 
 export interface FindShellOptions {

@@ -18,6 +18,7 @@ export const CLONE_EXIT = { moved: 4 } as const;
 export const RESOLVE_OUT = "/tmp/packline";
 
 const GIT_CREDENTIALS = `if [ -n "\${GIT_PASSWORD:-}" ]; then
+  # shellcheck disable=SC2016 # git's credential helper expands them when it runs, not this shell
   git config --global credential.helper '!f() { echo "username=\${GIT_USERNAME:-git}"; echo "password=\${GIT_PASSWORD}"; }; f'
 fi`;
 
@@ -104,7 +105,10 @@ echo "cloned $PACKLINE_REPO at $ref ($PACKLINE_COMMIT)"
  */
 export function prepareScript(files: readonly { path: string; env: string }[], dirs: readonly string[] = []): string {
   const lines = ["set -eu"];
-  for (const dir of dirs) lines.push(`mkdir -p -m 0755 ${shellQuote(dir)}`, `chmod 0755 ${shellQuote(dir)}`);
+  for (const dir of dirs) {
+    // -m applies to the last folder only (shellcheck's SC2174), the one that matters: its parent is the volume's mount.
+    lines.push("# shellcheck disable=SC2174", `mkdir -p -m 0755 ${shellQuote(dir)}`, `chmod 0755 ${shellQuote(dir)}`);
+  }
   for (const file of files) {
     lines.push(`mkdir -p ${shellQuote(dirname(file.path))}`);
     lines.push(`printf '%s' "$${file.env}" | base64 -d > ${shellQuote(file.path)}`);
