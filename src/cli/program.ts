@@ -19,6 +19,7 @@ import { planBuild } from "../core/plan/planner.js";
 import { parseVersion } from "../core/version.js";
 import { hideOptionValues, MaskingStream, SecretMask } from "./mask.js";
 import { writeOutput } from "./output.js";
+import { checkSbomDir } from "./sbom-dir.js";
 import { describeSecretSource, parseSecretSource, readSecret } from "./secret-source.js";
 import { describeLocalSource, localSource } from "./source-dir.js";
 import { explainUnknownOptions } from "./wrong-command.js";
@@ -135,9 +136,10 @@ export function createProgram(io: CliIO = defaultIO, mask: SecretMask = new Secr
       if (plan.source.kind === "local") localSource(sourceDir, process.cwd(), io.env); // not / or the home directory unless named
       const password = source ? readSecret("--registry-password", source, io.env) : undefined;
       if (password !== undefined) mask.add(password, flags.registryUsername as string | undefined);
-      const sbomDir = flags.sbomDir as string | undefined;
+      const sbom = checkSbomDir(flags.sbomDir as string | undefined); // before anything runs: the SBOM comes after the release
+      const sbomDir = sbom?.path;
       const { buildThroughEngine } = await import("./build.js");
-      const result = await buildThroughEngine(plan, { sourceDir, password, sbomDir }, io.stderrStream);
+      const result = await buildThroughEngine(plan, { sourceDir, password, sbomDir }, io.stderrStream).finally(() => sbom?.cleanUp());
       io.stdout(`${buildSummary(plan, { ...result, sbomDir: result.sbom && sbomDir ? sbomDir : undefined }, "cli")}\n`);
     },
   );

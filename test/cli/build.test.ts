@@ -4,7 +4,7 @@
  * reference and reach the engine only inside setSecret; a failed build ends in packline's own message, also when
  * the SDK provisions the engine through a `dagger` CLI (where it wraps errors thrown inside its session).
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -124,6 +124,25 @@ describe("packline build", () => {
       /^packline: --registry-password takes a secret by reference, not a literal value/,
     ],
     ["--image ''", ["--tag", "v1.0.0", "--image", ""], {}, /^packline: --image is empty/],
+    ["--sbom-dir '' (it wrote nothing, silently)", ["--tag", "v1.0.0", "--sbom-dir", ""], {}, /^packline: --sbom-dir is empty: give a directory/],
+    [
+      "--sbom-dir naming a file",
+      ["--tag", "v1.0.0", "--sbom-dir", join(tmp, "empty")],
+      {},
+      /^packline: --sbom-dir ".*empty" is not a directory: give a directory/,
+    ],
+    [
+      "--sbom-dir under /proc",
+      ["--tag", "v1.0.0", "--sbom-dir", "/proc/packline-sbom"],
+      {},
+      /^packline: --sbom-dir "\/proc\/packline-sbom" cannot take the SBOM files \(ENOENT\): give a directory you can write to, e.g. --sbom-dir sbom; nothing was built\.\n$/,
+    ],
+    [
+      "--sbom-dir that cannot be written (/proc/self)",
+      ["--tag", "v1.0.0", "--sbom-dir", "/proc/self"],
+      {},
+      /^packline: --sbom-dir "\/proc\/self" cannot take the SBOM files \([A-Z]+\)/,
+    ],
   ];
   it.each(refused)("refuses %s before any engine is reached", async (_name, args, env, message) => {
     writeFileSync(join(tmp, "empty"), "");
@@ -132,6 +151,17 @@ describe("packline build", () => {
     expect(stderr).toMatch(message);
     expect(stderr).not.toContain(TOKEN);
     expect(engine.queries).toEqual([]);
+  });
+
+  it("--sbom-dir is made before the build, and removed again when the build wrote nothing into it", async () => {
+    const dir = join(tmp, "sbom-made", "deeper");
+    const failed = await build(["--tag", "v1.0.0", "--sbom-dir", dir], { world: { build: { exitCode: 1, stderr: "ERROR: boom\n" } } });
+    expect(failed.code).toBe(1);
+    expect(existsSync(join(tmp, "sbom-made"))).toBe(false);
+    mkdirSync(join(tmp, "sbom-kept"));
+    writeFileSync(join(tmp, "sbom-kept", "old.json"), "{}");
+    expect((await build(["--tag", "v1.0.0", "--sbom-dir", join(tmp, "sbom-kept")])).code).toBe(0);
+    expect(readdirSync(join(tmp, "sbom-kept"))).toEqual(["old.json"]);
   });
 
   it("a failed build ends in one message naming the cause, with the token redacted, and exit 1", async () => {

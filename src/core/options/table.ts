@@ -375,7 +375,7 @@ export const TABLE = [
     name: "sbomDir",
     kind: "string",
     placeholder: "dir",
-    help: "Write the image's SBOM files (CycloneDX, SPDX, Syft) into this directory.",
+    help: "Write the image's SBOM files (CycloneDX, SPDX, Syft) into this directory; it is made if missing and must take a file before anything runs.",
     commands: ["build"],
     only: "cli",
   },
