@@ -58,8 +58,25 @@ function optionFor(spec: OptionSpec, command: CommandName): Option {
   );
   if (required) option.makeOptionMandatory();
   if (spec.kind === "strings") option.argParser(collect);
-  else if (spec.default !== undefined && spec.kind !== "boolean") option.default(spec.default);
+  else if (spec.kind !== "boolean") option.argParser(once(option));
+  if (spec.kind !== "strings" && spec.default !== undefined && spec.kind !== "boolean") option.default(spec.default);
   return option;
+}
+
+/**
+ * A single-value option given twice is refused: Commander would keep the last value (`--tag 1.2.3 --tag 2.0.0`
+ * published 2.0.0). The values are not shown: either may be a secret.
+ */
+function once(option: Option): (value: string) => string {
+  let given = false;
+  return (value) => {
+    if (given) {
+      const flag = option.short ? `${option.short}/${option.long}` : (option.long ?? option.flags);
+      throw new PacklineError(`${flag} was given more than once: give it once (packline does not choose between the values).`);
+    }
+    given = true;
+    return value;
+  };
 }
 
 /** The flags as the core's input: secrets and directories only as "given" (the plan holds them by reference). */

@@ -35,6 +35,11 @@ export function parseRepoUrl(url: string): GitUrl {
     throw bad("is not a git URL", `use ${FORMS}`);
   }
   const protocol = parsed.protocol.replace(/:$/, "");
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1] ?? protocol;
+  if (scheme !== scheme.toLowerCase() && ["https", "http", "ssh", "git"].includes(protocol)) {
+    // The URL parser lower-cases it, git does not: HTTPS:// fails with "'remote-HTTPS' is not a git command".
+    throw bad(`has its scheme in upper case (${scheme}), which git does not read`, `write ${protocol}://${shown(url).slice(scheme.length + 3)}`);
+  }
   if (protocol !== "https" && protocol !== "http" && protocol !== "ssh" && protocol !== "git") {
     throw bad(`uses ${quote(parsed.protocol)}`, `use ${FORMS}`);
   }
@@ -77,6 +82,13 @@ export function parseGitRef(ref: string, flag = "--ref"): string {
   const bad = /(^[-/.])|\/\.|\.\.|[\s~^:?*[\\{}]|\/\/|\.lock$|\/$|\.$|^@$|@\{/;
   if (ref === "" || bad.test(ref) || [...ref].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) > 126)) {
     throw new PacklineError(`${flag} ${quote(ref)} is not a valid git ref: give a tag, branch or commit, e.g. v1.2.3, main or a commit SHA.`);
+  }
+  // A short commit: git fetches a commit only by its full SHA (40 hex digits; 64 in a SHA-256 repository), so every
+  // backend would fail on it, each in its own words. A branch or tag spelt like one is given by its full name.
+  if (/^(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{7,63}$/.test(ref) && ref.length !== 40) {
+    throw new PacklineError(
+      `${flag} ${quote(ref)} looks like a short commit SHA, which git cannot fetch: give the full SHA (git rev-parse ${ref}), or for a branch or tag of that name refs/heads/${ref} or refs/tags/${ref}.`,
+    );
   }
   return ref;
 }

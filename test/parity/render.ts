@@ -111,8 +111,10 @@ export interface ArgoSide {
 
 /** Renders the workflow of `options` and resolves its containers with the values of the Dagger run. */
 export function argoSide(options: ParityOptions, dagger: DaggerSide): ArgoSide {
-  // --cache-pvc keeps the cache in the cluster, as the cache volume does on Dagger; it changes no plan.
-  const raw = { ...options.build, cachePvc: "packline-cache", ...(options.credentials ? { registrySecret: "regcred" } : {}) };
+  // --cache-pvc keeps the cache in the cluster, as the cache volume does on Dagger; it changes no plan (and goes
+  // with no --cache-image: the cache is in one place).
+  const cachePvc = options.build.cacheImage === undefined ? { cachePvc: "packline-cache" } : {};
+  const raw = { ...options.build, ...cachePvc, ...(options.credentials ? { registrySecret: "regcred" } : {}) };
   const workflow = parse(exportArgo(raw).yaml) as { spec: { templates: Obj[]; arguments: { parameters: Obj[] } } };
   const plan = planBuild(validateArgo(raw).build);
   const templates = new Map(workflow.spec.templates.map((t) => [t.name!, t]));

@@ -49,6 +49,7 @@ const NOT_WITH_EVERYTHING = new Set([
   "creation time commit",
   "creation time unix",
   "no retries, no pod gc, deadline",
+  "cache pvc", // the cache goes to one place: "everything" keeps it in --cache-image
 ]);
 
 function merge(...inputs: RawInput<"argo">[]): RawInput<"argo"> {

@@ -18,6 +18,7 @@ import { parseQuantity } from "../quantity.js";
 import { parseVersion, type Version } from "../version.js";
 import { checkClusterRepo, MAX_ARGO_NAME } from "./checks-argo.js";
 import { checkEnvSize } from "./checks-env.js";
+import { checkCluster } from "./checks-cluster.js";
 import { checkImages } from "./checks-images.js";
 import { checkRevisionName } from "./checks-revision.js";
 import { type CheckedInput, checkInput, type RawInput } from "./input.js";
@@ -346,6 +347,7 @@ function argoOptions(input: CheckedInput<"argo">, build: BuildOptions): ArgoOpti
     if (request !== undefined) resources.requests[resource] = request;
     if (limit !== undefined) resources.limits[resource] = limit;
   }
+  checkCluster(input, build);
   const retries = input.retries;
   if (retries > 10) throw new PacklineError(`--retries ${retries} is more than 10: a step that fails 10 times will not pass on the 11th.`);
   const deadline = input.deadline;
