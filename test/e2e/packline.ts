@@ -16,6 +16,7 @@ import type { RawInput } from "../../src/core/options/input.js";
 import { validateBuild } from "../../src/core/options/validate.js";
 import { type BuildPlan, type Late, outputPath, planBuild, REGISTRY_AUTH_SECRET } from "../../src/core/plan/planner.js";
 import { resolveText } from "../../src/core/plan/text.js";
+import { kubeletExpand } from "../support/k8s-expand.js";
 import {
   builderUser,
   copySource,
@@ -265,7 +266,10 @@ type Obj = Record<string, any>;
 /** Replaces every `{{name}}` by values[name]; throws on any expression it has no value for. */
 export function substitute(text: string, values: Readonly<Record<string, string>>): string {
   return text.replace(/\{\{\s*([^}]+?)\s*\}\}/g, (whole, name: string) => {
-    const value = values[name];
+    // The one expression the exporter writes around a submitted value: `$` doubled, so that the kubelet's expansion
+    // gives back the value as submitted.
+    const escaped = /^=replace\(([a-z.-]+), '\$', '\$\$'\)$/.exec(name);
+    const value = escaped ? values[escaped[1]!]?.replaceAll("$", "$$$$") : values[name];
     if (value === undefined) throw new Error(`no value for Argo expression ${whole} in ${JSON.stringify(text)}`);
     return value;
   });
@@ -354,11 +358,21 @@ export async function runArgoBuildPod(
   let output = "";
   // Argo's emissary executor starts the main container's command with umask 0 (argoexec's
   // AllowGrantingAccessToEveryone); init containers start as their image says.
-  const run = async (c: Obj, emissary = false): Promise<RunResult> => {
+  const run = async (raw: Obj, emissary = false): Promise<RunResult> => {
+    // Argo's substitution, then the kubelet's expansion of $(VAR) and $$ (Kubernetes' own code, tools/kubernetes).
+    const [expanded] = await kubeletExpand([
+      {
+        name: raw.name,
+        env: ((raw.env ?? []) as Obj[]).map((e) => (e.value === undefined ? e : { name: e.name, value: sub(String(e.value)) })),
+        command: ((raw.command ?? []) as string[]).map(sub),
+        args: ((raw.args ?? []) as string[]).map(sub),
+      },
+    ]);
+    const c = { ...raw, env: expanded!.env ?? [], command: expanded!.command ?? [], args: expanded!.args ?? [] } as Obj;
     const security = c.securityContext ?? {};
     const user = security.runAsUser ?? uid;
     const restricted = !security.privileged;
-    const command = ((c.command ?? []) as string[]).map(sub);
+    const command = (c.command ?? []) as string[];
     const [entrypoint, ...commandRest] = emissary ? ["/bin/sh", "-c", 'umask 0 && exec "$@"', "emissary", ...command] : command;
     const argv = [
       "run",
@@ -372,12 +386,12 @@ export async function runArgoBuildPod(
       ...(entrypoint !== undefined ? ["--entrypoint", entrypoint] : []),
       ...((c.env ?? []) as Obj[]).flatMap((e) => {
         if (e.value === undefined) return [];
-        return ["-e", `${e.name}=${sub(String(e.value))}`];
+        return ["-e", `${e.name}=${String(e.value)}`];
       }),
       ...volumeArgs((c.volumeMounts ?? []) as Obj[]),
       sub(c.image),
       ...commandRest,
-      ...((c.args ?? []) as string[]).map(sub),
+      ...((c.args ?? []) as string[]),
     ];
     argvs.push(argv);
     const result = await docker(argv, { check: false, timeoutMs: opts.timeoutMs ?? 5 * 60_000 });

@@ -9,6 +9,7 @@
 import { describe, type ExpectStatic, it } from "vitest";
 import { claims, createClaim, deleteNamespace, describeWorkflow, node, submit, type WorkflowResult } from "./cluster.js";
 import {
+  allTags,
   attempts,
   buildSpace,
   gitSecret,
@@ -39,6 +40,8 @@ describe.concurrent("packline argo on the real controller", () => {
         const r = await submitTemplate(space, template!, { tag: "v1.0.0" }, { argoWait: true });
         expectSucceeded(expect, r);
         expect(await published(space)).toEqual(["1.0.0"]);
+        // besides the version's tags: the staging tag and the check's claim on the version (README, "Two builds of one version")
+        expect((await allTags(space)).sort()).toEqual(["1.0.0", "packline-claim-1.0.0", "packline-staging"]);
         const digest = await publishedDigest(space, "1.0.0");
         expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
         // the Workflow's own outputs (status.outputs), where Argo CD or a script reads them

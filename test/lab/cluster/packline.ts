@@ -98,9 +98,12 @@ export async function submitTemplate(
 /** packline's build pushes here first; the release step then points the version's tags at it (README, Releases). */
 export const STAGING_TAG = "packline-staging";
 
-/** The version tags the apps registry holds for this space (its staging tag left out), sorted. */
+/** The check's claim on a version before it is built: `packline-claim-<version>` (README, "Two builds of one version"). */
+export const CLAIM_TAG_PREFIX = "packline-claim-";
+
+/** The version tags the apps registry holds for this space (the release protocol's staging and claim tags left out), sorted. */
 export async function published(space: BuildSpace): Promise<string[]> {
-  return (await allTags(space)).filter((t) => t !== STAGING_TAG);
+  return (await allTags(space)).filter((t) => t !== STAGING_TAG && !t.startsWith(CLAIM_TAG_PREFIX));
 }
 
 /** Every tag of this space's repository, the staging tag included. */
