@@ -7,11 +7,12 @@
  * every file under src/).
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir, platform } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { PacklineError } from "../core/errors.js";
+import { findPackageVersion } from "./package-version.js";
 
 export type EngineRoute =
   /** The session of `dagger run`: the SDK talks to it directly, no CLI. */
@@ -31,17 +32,9 @@ export interface EngineChoice {
 
 /** The Dagger version the SDK in use drives (its package's version, which is its CLI_VERSION). */
 export function sdkDaggerVersion(): string {
-  const require = createRequire(import.meta.url);
-  let dir = dirname(require.resolve("@dagger.io/dagger"));
-  for (let i = 0; i < 6; i++) {
-    const file = join(dir, "package.json");
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "@dagger.io/dagger" && pkg.version) return pkg.version;
-    }
-    dir = dirname(dir);
-  }
-  throw new Error("internal: the version of @dagger.io/dagger was not found");
+  const version = findPackageVersion(dirname(createRequire(import.meta.url).resolve("@dagger.io/dagger")), "@dagger.io/dagger");
+  if (version === undefined) throw new Error("internal: the version of @dagger.io/dagger was not found");
+  return version;
 }
 
 /** `dagger v0.21.9 (...)` -> "0.21.9"; undefined when the text names no version. */

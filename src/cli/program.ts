@@ -4,8 +4,8 @@
  * time. bin/packline.js calls main().
  */
 
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { exportArgo } from "../backends/argo/export.js";
@@ -19,6 +19,7 @@ import { planBuild } from "../core/plan/planner.js";
 import { parseVersion } from "../core/version.js";
 import { hideOptionValues, MaskingStream, SecretMask } from "./mask.js";
 import { writeOutput } from "./output.js";
+import { findPackageVersion } from "./package-version.js";
 import { checkSbomDir } from "./sbom-dir.js";
 import { describeSecretSource, parseSecretSource, readSecret } from "./secret-source.js";
 import { describeLocalSource, localSource } from "./source-dir.js";
@@ -198,14 +199,5 @@ function maskedIO(io: CliIO, mask: SecretMask): CliIO {
 
 /** packline's own version, from the package.json next to the source (src/ or dist/src/). */
 function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const file = join(dir, "package.json");
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "packline" && pkg.version) return pkg.version;
-    }
-    dir = dirname(dir);
-  }
-  return "unknown";
+  return findPackageVersion(dirname(fileURLToPath(import.meta.url)), "packline") ?? "unknown";
 }
