@@ -402,17 +402,7 @@ export async function runStep(plan: BuildPlan, step: ContainerStep, opts: RunSte
     for (const f of outside) await copyIntoContainer(name, f.path, f.contents);
     const run = await docker(["start", "--attach", name], { check: false, timeoutMs: opts.timeoutMs, echo: opts.echo });
     const inspect = await docker(["inspect", "-f", "{{.State.ExitCode}}", name], { check: false });
-    const exitCode = inspect.exitCode === 0 ? Number(inspect.stdout.trim()) : run.exitCode;
-    return {
-      exitCode,
-      stdout: run.stdout,
-      stderr: run.stderr,
-      output: run.stdout + run.stderr,
-      argv: createArgs,
-      scratch,
-      outputsDir,
-      cleanup: () => removeTree(work),
-    };
+    return result(run, inspect.exitCode === 0 ? Number(inspect.stdout.trim()) : run.exitCode);
   } finally {
     await docker(["rm", "-f", name], { check: false });
   }
