@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { docker, e2eState, registryClient, removeTree, uniqueRepository } from "./harness.js";
+import { docker, e2eState, podContainerArgs, registryClient, removeTree, uniqueRepository } from "./harness.js";
 import { exportFor, GREETING, planFor, registryAuthSecret, runArgoBuildPod, runBuildStep } from "./packline.js";
 
 type Obj = Record<string, any>;
@@ -27,14 +27,7 @@ async function runTemplate(yaml: string, name: string, env: Record<string, strin
       [
         "run",
         "--rm",
-        "--network",
-        "host",
-        "--user",
-        user,
-        "--cap-drop",
-        "ALL",
-        "--security-opt",
-        "no-new-privileges",
+        ...podContainerArgs(user),
         "--entrypoint",
         c.command[0],
         ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),

@@ -271,6 +271,16 @@ function writeUnderMount(mountDirs: ReadonlyMap<string, string>, path: string, c
 }
 
 /**
+ * The `docker run`/`docker create` flags of a container run as a pod runs it: the host's network (where the lab's
+ * registries and git server answer), `user` (`uid` or `uid:gid`), and either no capabilities and no privilege
+ * escalation (the restricted pod standard) or, for a privileged container, `--privileged`. One place, so that the
+ * plan's steps, the Argo build pod and the one-container templates are run under the same rules.
+ */
+export function podContainerArgs(user: string, privileged = false): string[] {
+  return ["--network", "host", "--user", user, ...(privileged ? ["--privileged"] : ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"])];
+}
+
+/**
  * Runs one plan step with `docker run --network host`, as a restricted pod would run it: exactly its image, user
  * (the builder's CNB user, the tool user 65532, or root for a privileged step), workdir, command + args and env with
  * the late values filled in; no capabilities and no privilege escalation (`--cap-drop ALL --security-opt
@@ -364,11 +374,7 @@ export async function runStep(plan: BuildPlan, step: ContainerStep, opts: RunSte
     "create",
     "--name",
     name,
-    "--network",
-    "host",
-    "--user",
-    user,
-    ...(step.privileged ? ["--privileged"] : ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"]),
+    ...podContainerArgs(user, step.privileged),
     "--workdir",
     step.workdir,
     ...(entrypoint !== undefined ? ["--entrypoint", entrypoint] : []),

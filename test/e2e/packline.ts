@@ -23,6 +23,7 @@ import {
   docker,
   e2eState,
   type ImageReport,
+  podContainerArgs,
   type RunResult,
   readReport,
   removeTree,
@@ -371,17 +372,12 @@ export async function runArgoBuildPod(
     const c = { ...raw, env: expanded!.env ?? [], command: expanded!.command ?? [], args: expanded!.args ?? [] } as Obj;
     const security = c.securityContext ?? {};
     const user = security.runAsUser ?? uid;
-    const restricted = !security.privileged;
     const command = (c.command ?? []) as string[];
     const [entrypoint, ...commandRest] = emissary ? ["/bin/sh", "-c", 'umask 0 && exec "$@"', "emissary", ...command] : command;
     const argv = [
       "run",
       "--rm",
-      "--network",
-      "host",
-      "--user",
-      `${user}${gid !== undefined ? `:${gid}` : ""}`,
-      ...(restricted ? ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"] : ["--privileged"]),
+      ...podContainerArgs(`${user}${gid !== undefined ? `:${gid}` : ""}`, Boolean(security.privileged)),
       ...(c.workingDir ? ["--workdir", c.workingDir] : []),
       ...(entrypoint !== undefined ? ["--entrypoint", entrypoint] : []),
       ...((c.env ?? []) as Obj[]).flatMap((e) => {
