@@ -51,7 +51,8 @@ export async function buildThroughEngine(
         try {
           const source = plan.source.kind === "local" ? dag.host().directory(inputs.sourceDir ?? ".", { exclude: [...CONTEXT_EXCLUDES] }) : undefined;
           const registryPassword = inputs.password === undefined ? undefined : dag.setSecret("packline-registry-password", inputs.password);
-          result = await runPlan(plan, { source, registryPassword });
+          // A session packline started ends with the run (ending a build the check discards); a `dagger run` one does not.
+          result = await runPlan(plan, { source, registryPassword, closesSession: choice.route.via !== "session" });
           if (inputs.sbomDir && result.sbom) await result.sbom.export(inputs.sbomDir);
         } catch (error) {
           own = error;

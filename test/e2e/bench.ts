@@ -12,7 +12,8 @@
  *   - warm: the next build with the cache kept, into the same repository (packline publishes the next version, since
  *     the same version again is "already published"; the buildpack's message that it reused its layer is checked).
  * packline's line gives each step (check, build, release) beside the total, so the next regression shows at once,
- * and the ratios packline/raw creator and packline/pack.
+ * and the ratios packline/raw creator and packline/pack. The check runs beside the build where the plan allows it
+ * (types.ts, Overlap): then the total is about the longer of the two plus the release, not their sum.
  * Run it with `npm run bench:e2e` (test/lab/run.sh bench: in the lab's network namespace, the lab started and stopped
  * around it unless PACKLINE_LAB_REUSE=1 or PACKLINE_LAB_KEEP=1); test/e2e/global-setup.ts readies dockerd as for
  * the e2e suite.

@@ -188,6 +188,8 @@ export interface RunStepOptions {
   readonly dockerArgs?: readonly string[];
   readonly timeoutMs?: number;
   readonly echo?: boolean;
+  /** Aborted: the step's container is removed (a build the check discards, as a backend ends it). */
+  readonly signal?: AbortSignal;
 }
 
 export interface StepRun extends RunResult {
@@ -398,7 +400,10 @@ export async function runStep(plan: BuildPlan, step: ContainerStep, opts: RunSte
   if (outside.length === 0) {
     // One `docker run --rm` (what a plain backend does), rather than create, start, inspect and rm: the benchmarks
     // time these steps, and the harness should not add its own docker calls to them.
-    const run = await docker(["run", "--rm", ...createArgs.slice(1)], { check: false, timeoutMs: opts.timeoutMs, echo: opts.echo });
+    const running = docker(["run", "--rm", ...createArgs.slice(1)], { check: false, timeoutMs: opts.timeoutMs, echo: opts.echo });
+    const stopped = removeOnAbort(name, running, opts.signal);
+    const run = await running;
+    await stopped;
     // 125-127: docker itself failed (or the run was killed): make sure no container is left behind
     if (run.exitCode >= 125) await docker(["rm", "-f", name], { check: false });
     return result(run, run.exitCode);
@@ -411,6 +416,28 @@ export async function runStep(plan: BuildPlan, step: ContainerStep, opts: RunSte
     return result(run, inspect.exitCode === 0 ? Number(inspect.stdout.trim()) : run.exitCode);
   } finally {
     await docker(["rm", "-f", name], { check: false });
+  }
+}
+
+/**
+ * When `signal` aborts, removes container `name` until `running` (its `docker run`) has ended: a container that did not
+ * exist yet when the abort came is removed as soon as it does.
+ */
+async function removeOnAbort(name: string, running: Promise<RunResult>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return;
+  let ended = false;
+  const done = running.then(
+    () => {
+      ended = true;
+    },
+    () => {
+      ended = true;
+    },
+  );
+  if (!signal.aborted) await Promise.race([done, new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }))]);
+  while (!ended) {
+    await docker(["rm", "-f", name], { check: false });
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 250))]);
   }
 }
 

@@ -106,8 +106,10 @@ async function timedStep<T>(seconds: Record<string, number>, name: string, go: (
 
 /**
  * Runs the plan's steps the way a backend does: check, then (unless the version is published from this revision)
- * build and release. `source` (default the fixture app) is copied fresh; `cacheDir` defaults to a fresh temp dir;
- * `lates` gives what only a run knows (the revision's source digest or commit, the commit time).
+ * build and release; the build starts beside the check when the plan allows it (types.ts, Overlap), and is discarded
+ * (its container removed, before this returns) when the check says published or fails. `source` (default the fixture
+ * app) is copied fresh; `cacheDir` defaults to a fresh temp dir; `lates` gives what only a run knows (the revision's
+ * source digest or commit, the commit time).
  */
 export async function runPlan(
   plan: BuildPlan,
@@ -125,15 +127,29 @@ export async function runPlan(
   const started = process.hrtime.bigint();
   const times: Record<string, number> = {};
   const seconds = (): StepSeconds => ({ ...times, check: times.check ?? 0, total: Number(process.hrtime.bigint() - started) / 1e9 });
+  const discard = new AbortController();
+  const runBuild = () =>
+    timedStep(times, "build", () => runStep(plan, plan.steps.build, { sourceDir, cacheDir, secrets, lates, timeoutMs, signal: discard.signal }));
+  const early = plan.overlap.checkBesideBuild ? runBuild() : undefined;
   try {
     const check = await timedStep(times, "check", () => runStep(plan, plan.steps.check, { secrets, lates, timeoutMs }));
     cleanups.push(check.cleanup);
     const outcome = readOutput(check, plan.steps.check, "outcome");
     const published = readOutput(check, plan.steps.check, "digest");
-    if (check.exitCode !== 0) return { outcome: "failed", check, failed: check, seconds: seconds() };
-    if (outcome === "published") return { outcome, check, digest: published, seconds: seconds() };
+    if (check.exitCode !== 0 || outcome === "published") {
+      // The check's word: the result is known now (the clock stops), the discarded build is removed off the clock,
+      // and no step of it is part of the result.
+      const done = seconds();
+      delete times.build;
+      if (early) {
+        discard.abort();
+        cleanups.push((await early).cleanup);
+      }
+      if (check.exitCode !== 0) return { outcome: "failed", check, failed: check, seconds: done };
+      return { outcome, check, digest: published, seconds: done };
+    }
 
-    const build = await timedStep(times, "build", () => runStep(plan, plan.steps.build, { sourceDir, cacheDir, secrets, lates, timeoutMs }));
+    const build = await (early ?? runBuild());
     cleanups.push(build.cleanup);
     const layers = build.scratch.layers;
     const report = layers && existsSync(join(layers, "report.toml")) ? readReport(layers) : undefined;
@@ -147,6 +163,11 @@ export async function runPlan(
     if (release.exitCode !== 0) return { outcome, check, build, release, report, failed: release, seconds: seconds() };
     return { outcome, check, build, release, report, digest, seconds: seconds() };
   } finally {
+    // whatever ended the run (a throw included), no build container outlives it
+    if (early) {
+      discard.abort();
+      await early.catch(() => undefined);
+    }
     for (const cleanup of cleanups) cleanup();
     removeTree(sourceDir);
     if (ownCache) removeTree(cacheDir);

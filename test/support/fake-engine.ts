@@ -116,7 +116,8 @@ export interface LeafContext {
 
 /**
  * Answers a leaf, or returns `undefined` to let the next answer (then the defaults) decide. May return any JSON
- * value (including `null`) or a {@link FakeGraphQLError}.
+ * value (including `null`) or a {@link FakeGraphQLError}, or a promise of one (an answer that waits, e.g. for another
+ * query to arrive).
  */
 export type Answer = (leaf: LeafContext) => unknown;
 
@@ -267,7 +268,7 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       record.chain = chain;
       record.resolved = resolveChain(chain);
       record.leaf = record.resolved[record.resolved.length - 1] ?? { field: "", args: {} };
-      const value = answerLeaf(record.resolved);
+      const value = await answerLeaf(record.resolved);
       if (value instanceof FakeGraphQLError) throw value;
       record.result = { data: value };
       // Rebuild the nesting the SDK expects (it flattens single-key objects down to the leaf).

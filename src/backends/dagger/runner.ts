@@ -20,6 +20,13 @@ export interface RunInputs {
   readonly source?: Directory;
   /** The registry password or token (for a plan with password credentials). */
   readonly registryPassword?: Secret;
+  /**
+   * The caller started the engine session and closes it when the run ends, which ends every query still running (the
+   * SDK cannot cancel one): only then can a build that the check made useless be discarded, so only then does the
+   * build start beside the check, when the plan allows it. A module's session and `dagger run`'s outlive the run: a
+   * discarded build would run on, and a retry of a published version would wait for a whole build.
+   */
+  readonly closesSession?: boolean;
 }
 
 export interface RunResult {
@@ -122,30 +129,35 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
     sbom,
   });
 
-  if (plan.steps.check) {
-    const step = plan.steps.check;
-    const outcome = await timed("check", async () => {
-      const check = await runStep(ctx, step);
-      return {
-        published: (await check.file(outputPath(step, "outcome")).contents()).trim() === "published",
-        digest: async () => (await check.file(outputPath(step, "digest")).contents()).trim(),
-      };
+  const build = () =>
+    timed("build", async () => {
+      const ran = await runBuild(ctx);
+      lates["build-report"] = await ran.file(outputPath(plan.steps.build, "report")).contents();
+      return ran;
     });
-    if (outcome.published) return finish(await outcome.digest(), true);
-  }
-
-  const build = await timed("build", async () => {
-    const ran = await runBuild(ctx);
-    lates["build-report"] = await ran.file(outputPath(plan.steps.build, "report")).contents();
-    return ran;
+  // The plan says whether the build may start beside the check (types.ts, Overlap); the caller, whether a build the
+  // check makes useless can be discarded (RunInputs.closesSession).
+  const beside = plan.overlap.checkBesideBuild && inputs.closesSession === true;
+  const early = beside ? build() : undefined;
+  early?.catch(() => undefined); // the check's word comes first: a build it discards must not fail the run
+  const step = plan.steps.check;
+  const outcome = await timed("check", async () => {
+    const check = await runStep(ctx, step);
+    return {
+      published: (await check.file(outputPath(step, "outcome")).contents()).trim() === "published",
+      digest: async () => (await check.file(outputPath(step, "digest")).contents()).trim(),
+    };
   });
+  if (outcome.published) return finish(await outcome.digest(), true);
+
+  const built = await (early ?? build());
   parseReport(lates["build-report"]!); // refuse a report without a digest here, with packline's message
   const digest = await timed("release", async () => {
     const release = await runStep(ctx, plan.steps.release);
     return (await release.file(outputPath(plan.steps.release, "digest")).contents()).trim();
   });
   const sbomOutput = plan.steps.build.outputs.find((o) => o.directory);
-  return finish(digest, false, sbomOutput ? build.directory(sbomOutput.path) : undefined);
+  return finish(digest, false, sbomOutput ? built.directory(sbomOutput.path) : undefined);
 }
 
 function needs(plan: BuildPlan, value: Late): boolean {

@@ -70,6 +70,13 @@ export function planText(plan: BuildPlan, secretSources: Readonly<Record<string,
   lines.push(
     `user       ${plan.buildUser.kind === "given" ? `${plan.buildUser.uid}:${plan.buildUser.gid}` : "the builder's CNB user (its CNB_USER_ID:CNB_GROUP_ID)"}`,
   );
+  lines.push(
+    `order      ${
+      plan.overlap.checkBesideBuild
+        ? "check and build at once (the build is discarded if the check stops the run; where a backend cannot discard it, the check goes first), then release"
+        : "check, build, release"
+    }`,
+  );
   for (const step of [plan.steps.check, plan.steps.build, plan.steps.release]) {
     if (step) lines.push("", ...stepText(step, plan));
   }

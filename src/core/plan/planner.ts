@@ -73,6 +73,9 @@ export function planBuild(options: BuildOptions): BuildPlan {
       build,
       release: releaseStep(context, labels, overwrite),
     },
+    // The check only reads the registry and writes the claim, and the build only pushes to the staging tag, which
+    // nothing trusts: neither needs the other's result, so the build need not wait for the check (types.ts, Overlap).
+    overlap: { checkBesideBuild: true },
   };
 }
 

@@ -179,9 +179,10 @@ export type CreationTime =
   | { readonly kind: "commit" };
 
 /**
- * The steps, always in this order. `check` looks up the version's tag in the target registry and writes `outcome`:
- * `unpublished` (go on), or `published` (the same revision with the same build options is there already: `build` and
- * `release` are skipped and the existing `digest` is the result). `build` runs the lifecycle (or pack), pushing to
+ * The steps, in this order (the build may overlap the check: see Overlap). `check` looks up the version's tag in the
+ * target registry and writes `outcome`: `unpublished` (go on), or `published` (the same revision with the same build
+ * options is there already: `build` and `release` are skipped, or the build discarded, and the existing `digest` is
+ * the result). `build` runs the lifecycle (or pack), pushing to
  * the staging tag; `release` checks the version tag again, labels the staged image, points every tag at it and writes
  * the final `digest`.
  */
@@ -189,6 +190,20 @@ export interface Steps {
   readonly check: ContainerStep;
   readonly build: ContainerStep;
   readonly release: ContainerStep;
+}
+
+/**
+ * Which steps may run at the same time; a backend never overlaps steps this does not allow, and one that runs every
+ * step after the previous (Argo's init containers) is correct whatever it says.
+ * `checkBesideBuild`: the build may start with the check rather than after it, so that the check (and the claim's
+ * wait, README "Two builds of one version") costs nothing on top of the build. The check's word still decides:
+ * the release starts only after the check said `unpublished`; `published`: the build is discarded and the existing
+ * digest is the result; a failed check: the build is discarded and the check's message and exit code are the
+ * result, with nothing tagged. A discarded build may have pushed to the staging tag, which no guarantee rests on
+ * (the release tags the digest the build reported, never the staging tag).
+ */
+export interface Overlap {
+  readonly checkBesideBuild: boolean;
 }
 
 /**
@@ -220,4 +235,5 @@ export interface BuildPlan {
   readonly executor: "creator" | "pack";
   readonly volumes: readonly Volume[];
   readonly steps: Steps;
+  readonly overlap: Overlap;
 }

@@ -11,7 +11,7 @@ import type { RawInput } from "../../../src/core/options/input.js";
 import { validateBuild } from "../../../src/core/options/validate.js";
 import { type BuildPlan, type ContainerStep, planBuild } from "../../../src/core/plan/planner.js";
 import { resolveText } from "../../../src/core/plan/text.js";
-import { type Expanded, type FakeEngine, graphqlError, withFakeEngine } from "../../support/fake-engine.js";
+import { type Answer, type Expanded, type FakeEngine, graphqlError, withFakeEngine } from "../../support/fake-engine.js";
 import {
   BUILDER_USER,
   type ContainerView,
@@ -23,6 +23,7 @@ import {
   RELEASED_DIGEST,
   report,
   STAGED_DIGEST,
+  stepOfExec,
   stepsRun,
   stepViews,
   TOOL_USER,
@@ -40,6 +41,12 @@ interface Inputs {
   /** A local source directory (default: /home/dev/app on the host) unless the plan clones. */
   source?: () => Directory;
   password?: () => Secret;
+  /** RunInputs.closesSession (default: a session the run does not close, as a module's). */
+  closesSession?: boolean;
+  /** Changes the plan before it runs. */
+  plan?: (plan: BuildPlan) => BuildPlan;
+  /** Answers tried before the world's. */
+  answers?: Answer[];
 }
 
 /** Plans `raw` as `dagger call build` would, runs it on a fresh fake engine, and hands both to `check`. */
@@ -48,11 +55,12 @@ async function run<T>(
   opts: { world?: WorldOptions; inputs?: Inputs } = {},
   check: (ctx: { engine: FakeEngine; plan: BuildPlan; result: RunResult }) => Promise<T> | T = () => undefined as T,
 ): Promise<T> {
-  const plan = planBuild(validateBuild("build", { ...raw, registryPassword: raw.registryUsername !== undefined }));
-  return withFakeEngine({ answers: world(opts.world) }, async (engine) => {
+  const planned = planBuild(validateBuild("build", { ...raw, registryPassword: raw.registryUsername !== undefined }));
+  const plan = opts.inputs?.plan?.(planned) ?? planned;
+  return withFakeEngine({ answers: [...(opts.inputs?.answers ?? []), ...world(opts.world)] }, async (engine) => {
     const source = plan.source.kind === "local" ? (opts.inputs?.source ?? (() => dag.host().directory("/home/dev/app")))() : undefined;
     const registryPassword = raw.registryUsername !== undefined ? (opts.inputs?.password ?? (() => dag.setSecret("pw", PASSWORD)))() : undefined;
-    const result = await runPlan(plan, { source, registryPassword });
+    const result = await runPlan(plan, { source, registryPassword, closesSession: opts.inputs?.closesSession });
     return check({ engine, plan, result });
   });
 }
@@ -61,11 +69,11 @@ async function run<T>(
 async function failure(raw: RawInput, opts: { world?: WorldOptions; inputs?: Inputs } = {}): Promise<{ error: Error; engine: FakeEngine }> {
   let seen: FakeEngine | undefined;
   const plan = planBuild(validateBuild("build", { ...raw, registryPassword: raw.registryUsername !== undefined }));
-  const error = await withFakeEngine({ answers: world(opts.world) }, async (engine) => {
+  const error = await withFakeEngine({ answers: [...(opts.inputs?.answers ?? []), ...world(opts.world)] }, async (engine) => {
     seen = engine;
     const source = plan.source.kind === "local" ? (opts.inputs?.source ?? (() => dag.host().directory("/home/dev/app")))() : undefined;
     const registryPassword = raw.registryUsername !== undefined ? (opts.inputs?.password ?? (() => dag.setSecret("pw", PASSWORD)))() : undefined;
-    return runPlan(plan, { source, registryPassword }).then(
+    return runPlan(plan, { source, registryPassword, closesSession: opts.inputs?.closesSession }).then(
       () => new Error("expected the run to fail"),
       (e: unknown) => e as Error,
     );
@@ -272,6 +280,82 @@ describe("runPlan: the check decides", () => {
     expect(error).toBeInstanceOf(PacklineError);
     expect(error.message).toMatch(/report\.toml has no image digest/);
     expect(stepsRun(engine)).toEqual(["check", "build"]);
+  });
+});
+
+describe("runPlan: the build beside the check, in a session the run closes (packline build)", () => {
+  /**
+   * Holds the check's exit code (`code`) until the build's exec has been sent, or 3 s: a runner that waits for the
+   * check first shows.
+   */
+  const holdCheck =
+    (code = 0): Answer =>
+    (q) => {
+      const exec = q.last("withExec");
+      if (q.field !== "exitCode" || q.parent.at(-1) !== exec || stepOfExec(exec?.args.args) !== "check") return undefined;
+      const buildSent = () => q.engine.queries.some((r) => r.leaf.field === "exitCode" && stepOfExec(r.resolved.at(-2)?.args.args) === "build");
+      return (async () => {
+        for (const until = Date.now() + 3000; Date.now() < until && !buildSent(); ) await new Promise((resolve) => setTimeout(resolve, 20));
+        return code;
+      })();
+    };
+  const closes = { closesSession: true, answers: [holdCheck()] };
+  /** The position of the first query whose leaf is `leaf` on `step`'s container (the order the runner sent them in). */
+  const sent = (engine: FakeEngine, leaf: string, step: string, path?: string) =>
+    engine.queries.findIndex(
+      (q) =>
+        q.leaf.field === leaf &&
+        stepOfExec(q.resolved.find((s) => s.field === "withExec")?.args.args) === step &&
+        (path === undefined || q.resolved.at(-2)?.args.path === path),
+    );
+
+  it("the plan allows it: the build is sent before the check's outcome is read; the release only after both", async () => {
+    await run({ tag: "v1.0.0" }, { inputs: closes }, ({ engine, plan, result }) => {
+      expect(plan.overlap.checkBesideBuild).toBe(true);
+      const build = sent(engine, "exitCode", "build");
+      const outcome = sent(engine, "contents", "check", "/tmp/packline/outcome");
+      expect(build).toBeGreaterThanOrEqual(0);
+      expect(build).toBeLessThan(outcome);
+      expect(sent(engine, "exitCode", "release")).toBeGreaterThan(Math.max(outcome, sent(engine, "contents", "build")));
+      expect(result).toMatchObject({ digest: RELEASED_DIGEST, alreadyPublished: false });
+      expect(result.seconds.check).toBeGreaterThanOrEqual(0);
+      expect(result.seconds.build).toBeGreaterThanOrEqual(0);
+    });
+  });
+
+  it("the check says published: the build is discarded, the existing digest is the result, nothing is released", async () => {
+    await run({ tag: "v1.0.0" }, { world: { check: { outcome: "published", digest: EXISTING_DIGEST } }, inputs: closes }, ({ engine, result }) => {
+      expect(stepsRun(engine)).toContain("build");
+      expect(stepsRun(engine)).not.toContain("release");
+      expect(result).toMatchObject({ digest: EXISTING_DIGEST, alreadyPublished: true });
+      expect(result.sbom).toBeUndefined();
+    });
+  });
+
+  it("the check refuses: its message is the error, not the discarded build's failure", async () => {
+    const stderr = "packline: registry.example.com/acme/app:1.0.0 is already published (sha256:e0e0, revision abc): refused.\n";
+    const { error, engine } = await failure(
+      { tag: "v1.0.0", image: IMAGE },
+      {
+        world: { check: { outcome: "failed", exitCode: 4, stderr }, build: { exitCode: 1, stderr: "ERROR: failed to export\n" } },
+        inputs: { ...closes, answers: [holdCheck(4)] },
+      },
+    );
+    expect(error.message).toBe("registry.example.com/acme/app:1.0.0 is already published (sha256:e0e0, revision abc): refused.");
+    expect(stepsRun(engine)).toContain("build");
+    expect(stepsRun(engine)).not.toContain("release");
+  });
+
+  it("a plan that does not allow it (Overlap false) runs the check first, as in a session the run does not close", async () => {
+    const sequential = (plan: BuildPlan): BuildPlan => ({ ...plan, overlap: { checkBesideBuild: false } });
+    for (const inputs of [{ ...closes, plan: sequential }, { answers: [holdCheck()] }]) {
+      await run({ tag: "v1.0.0" }, { inputs }, ({ engine }) => {
+        expect(sent(engine, "exitCode", "build")).toBeGreaterThan(sent(engine, "contents", "check", "/tmp/packline/outcome"));
+      });
+      await run({ tag: "v1.0.0" }, { world: { check: { outcome: "published", digest: EXISTING_DIGEST } }, inputs }, ({ engine }) => {
+        expect(stepsRun(engine)).toEqual(["check"]);
+      });
+    }
   });
 });
 

@@ -30,6 +30,12 @@ describe("planText: what packline plan prints", () => {
     expect(out).toContain("r.example.com/a:<major>.<minor>");
   });
 
+  it("says which steps run at once, as the plan allows", () => {
+    const p = plan();
+    expect(planText(p)).toMatch(/\norder {6}check and build at once \(the build is discarded if the check stops the run.*\), then release\n/);
+    expect(planText({ ...p, overlap: { checkBesideBuild: false } })).toContain("\norder      check, build, release\n");
+  });
+
   it("the registry inside the engine says nothing leaves the machine", () => {
     expect(planText(plan())).toContain("registry:5000, the registry inside the Dagger engine (nothing leaves the machine)");
   });
