@@ -11,9 +11,15 @@
  * with this run's id and the time. The release writes the version tag only if the claim is still this run's, at
  * least CLAIM_SECONDS after it was written. A build that claims later takes the claim over, and the earlier one
  * refuses to tag; a later claim that comes after the earlier release read the claim is at least CLAIM_SECONDS older
- * than its own release, by which time the earlier release has written the version tag (its read of the claim,
- * lookup and write take a few requests), so the later one finds it and refuses. The wait is the build itself: the
- * release sleeps only what is left of CLAIM_SECONDS, which is nothing unless the build took less.
+ * than its own release, by which time the earlier release has written the version tag (after its read of the claim
+ * comes one `crane mutate`: a few requests), so the later one finds it and refuses. The wait is the build itself:
+ * the check runs beside the build where the backend allows it (types.ts, Overlap), and the release sleeps only what
+ * is left of CLAIM_SECONDS, which is nothing unless the build took less.
+ *
+ * What the release costs, in registry round trips on the critical path: one wave of three reads at once (the version
+ * tag, the claim, the staged image's config: `read_config ... &`), one `crane mutate` (labels, created and the version
+ * tag in one manifest), one wave of `crane tag` for the other tags at once. Reading before writing is what keeps a
+ * released version from being overwritten; the claim is what makes one of two builds win.
  */
 import { CRANE } from "../images.js";
 
@@ -28,7 +34,7 @@ export const OUT = { dir: "/tmp/packline", outcome: "/tmp/packline/outcome", dig
 /**
  * Seconds a claim stands before its release may write the version tag (the wait a registry without compare-and-swap
  * needs; it runs while the build does). It must exceed the time between a release's read of its claim and its write
- * of the version tag: three crane calls.
+ * of the version tag: one crane mutate.
  */
 export const CLAIM_SECONDS = 2;
 
@@ -58,15 +64,26 @@ lookup() {
 }
 # The same for any reference (the claim's).
 lookup_of() {
-  if config=$(crane config $flags "$1" 2>${OUT.dir}/error); then return 0; fi
-  if grep -Eq 'MANIFEST_UNKNOWN|NAME_UNKNOWN|manifest unknown|name unknown|404 Not Found' ${OUT.dir}/error; then return 1; fi
-  if grep -Eq 'UNAUTHORIZED|DENIED|401 Unauthorized|403 Forbidden|authentication required|unauthorized' ${OUT.dir}/error; then
+  read_config lookup "$1"
+  looked_up lookup "$1"
+}
+# Reads a reference's config into files named <name>.*; several run at once with "&" and "wait" (a request each,
+# in flight together rather than one after another). Never fails: looked_up <name> <reference> reads the outcome.
+read_config() {
+  if crane config $flags "$2" > ${OUT.dir}/"$1".config 2> ${OUT.dir}/"$1".error; then echo 0; else echo 1; fi > ${OUT.dir}/"$1".status
+}
+# What lookup_of gives, from what read_config <name> <reference> wrote.
+looked_up() {
+  config=$(cat ${OUT.dir}/"$1".config)
+  if [ "$(cat ${OUT.dir}/"$1".status)" = 0 ]; then return 0; fi
+  if grep -Eq 'MANIFEST_UNKNOWN|NAME_UNKNOWN|manifest unknown|name unknown|404 Not Found' ${OUT.dir}/"$1".error; then return 1; fi
+  if grep -Eq 'UNAUTHORIZED|DENIED|401 Unauthorized|403 Forbidden|authentication required|unauthorized' ${OUT.dir}/"$1".error; then
     echo "packline: registry $PACKLINE_REGISTRY refused the credentials for $PACKLINE_IMAGE: check the registry user and password (or the registry secret), and that the account may push there." >&2
-    cat ${OUT.dir}/error >&2
+    cat ${OUT.dir}/"$1".error >&2
     exit ${EXIT.credentials}
   fi
-  echo "packline: could not look up $1 in registry $PACKLINE_REGISTRY (a retry may help):" >&2
-  cat ${OUT.dir}/error >&2
+  echo "packline: could not look up $2 in registry $PACKLINE_REGISTRY (a retry may help):" >&2
+  cat ${OUT.dir}/"$1".error >&2
   exit ${EXIT.transient}
 }
 # Claims the version for this run (see the top of scripts.ts): the claim tag on a one-file image, labelled.
@@ -124,7 +141,7 @@ fi
 # The check found the tag absent (or --allow-overwrite): a tag there now was written by another build meanwhile. The
 # same revision and options is a retry of this build, or its twin: tagging again gives the same image.
 free() {
-  if lookup; then
+  if looked_up version "$ref"; then
     revision=$(printf '%s' "$config" | field org.opencontainers.image.revision)
     inputs=$(printf '%s' "$config" | field ${BUILD_INPUTS_LABEL})
     if [ "$PACKLINE_ALLOW_OVERWRITE" != true ]; then
@@ -152,23 +169,31 @@ lost() {
   exit ${EXIT.refused}
 }
 held() {
-  if ! lookup_of "$claim_ref"; then
+  if ! looked_up claim "$claim_ref"; then
     echo "packline: the claim $claim_ref that this build's check wrote is gone: nothing was tagged; run the build again." >&2
     exit ${EXIT.refused}
   fi
   [ "$(printf '%s' "$config" | field ${CLAIM_LABELS.run})" = "$PACKLINE_RUN_ID" ]
 }
+# The version tag, the claim and the staged image's config, read at once.
+read_config version "$ref" &
+read_config claim "$claim_ref" &
+read_config staged "$PACKLINE_IMAGE@$staged" &
+wait
 free
 held || lost
 claimed_at=$(printf '%s' "$config" | field ${CLAIM_LABELS.at})
 left=$((\${claimed_at:-0} + PACKLINE_CLAIM_SECONDS - $(date +%s)))
 if [ "$left" -gt 0 ]; then
   sleep "$left"
+  read_config version "$ref" &
+  read_config claim "$claim_ref" &
+  wait
   free
   held || lost
 fi
-staged_config=$(crane config $flags "$PACKLINE_IMAGE@$staged")
-created=$(printf '%s' "$staged_config" | field created)
+looked_up staged "$PACKLINE_IMAGE@$staged" || { echo "packline: the built image $PACKLINE_IMAGE@$staged is not in the registry: nothing was tagged; run the build again." >&2; exit ${EXIT.transient}; }
+created=$(printf '%s' "$config" | field created)
 if [ -z "$created" ]; then
   echo "packline: the built image $PACKLINE_IMAGE@$staged has no creation time in its config." >&2
   exit ${EXIT.noDigest}
@@ -176,8 +201,20 @@ fi
 pushed=$(crane mutate $flags "$PACKLINE_IMAGE@$staged" --label "org.opencontainers.image.created=$created" ${labelArgs} --tag "$ref")
 final="\${pushed##*@}"
 case "$final" in sha256:*) ;; *) echo "packline: crane mutate printed no digest: $pushed" >&2; exit ${EXIT.transient} ;; esac
+# The other tags at once (crane tags one reference a call): a request pair each, in flight together.
+moving=""
 for tag in $PACKLINE_TAGS; do
-  if [ "$tag" != "$PACKLINE_VERSION" ]; then crane tag $flags "$PACKLINE_IMAGE@$final" "$tag"; fi
+  if [ "$tag" != "$PACKLINE_VERSION" ]; then
+    crane tag $flags "$PACKLINE_IMAGE@$final" "$tag" 2> "${OUT.dir}/tag-$tag.error" &
+    moving="$moving $!:$tag"
+  fi
+done
+for job in $moving; do
+  if ! wait "\${job%%:*}"; then
+    echo "packline: $ref is published ($final), but tag \${job#*:} could not be moved (a retry may help):" >&2
+    cat "${OUT.dir}/tag-\${job#*:}.error" >&2
+    exit ${EXIT.transient}
+  fi
 done
 printf '%s' "$final" > ${OUT.digest}
 echo "packline: published $PACKLINE_IMAGE@$final as $PACKLINE_TAGS"
