@@ -27,6 +27,8 @@ import setup from "./global-setup.js";
 import { inLabNet } from "./packline-lab.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** The fixtures to time (BENCH_FIXTURES, comma-separated: static, deps; default both). */
+const FIXTURES = (process.env.BENCH_FIXTURES ?? "static,deps").split(",").map((f) => f.trim());
 
 function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -97,7 +99,8 @@ async function main(): Promise<void> {
         fresh: "---> deps: no cached deps layer, installing",
         reused: "---> deps: reusing the cached deps layer",
       },
-    ];
+    ].filter((f) => FIXTURES.includes(f.name));
+    if (fixtures.length === 0) throw new Error(`BENCH_FIXTURES=${FIXTURES.join(",")} names no fixture (static, deps)`);
     const password = registryPassword(lab);
     const insecure = ["--insecure-registry", IMAGES_REGISTRY, "--insecure-registry", APPS_REGISTRY];
     for (const f of fixtures) {
