@@ -411,7 +411,10 @@ export async function runStep(plan: BuildPlan, step: ContainerStep, opts: RunSte
   try {
     await docker(createArgs);
     for (const f of outside) await copyIntoContainer(name, f.path, f.contents);
-    const run = await docker(["start", "--attach", name], { check: false, timeoutMs: opts.timeoutMs, echo: opts.echo });
+    const running = docker(["start", "--attach", name], { check: false, timeoutMs: opts.timeoutMs, echo: opts.echo });
+    const stopped = removeOnAbort(name, running, opts.signal);
+    const run = await running;
+    await stopped;
     const inspect = await docker(["inspect", "-f", "{{.State.ExitCode}}", name], { check: false });
     return result(run, inspect.exitCode === 0 ? Number(inspect.stdout.trim()) : run.exitCode);
   } finally {
