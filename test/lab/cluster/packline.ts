@@ -106,7 +106,11 @@ export async function published(space: BuildSpace): Promise<string[]> {
   return (await allTags(space)).filter((t) => t !== STAGING_TAG && !t.startsWith(CLAIM_TAG_PREFIX));
 }
 
-/** Every tag of this space's repository, the staging tag included. */
+/**
+ * Every tag of this space's repository, the release protocol's included: the staging tag, and the claim tag the
+ * release check writes for each version before its build (`packline-claim-<version>`; for a long version, of the
+ * version's digest: scripts.ts).
+ */
 export async function allTags(space: BuildSpace): Promise<string[]> {
   return registryTags(space.lab.registries.apps.address, space.repository, appsRegistryAuth());
 }
