@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeTree } from "../../e2e/harness.js";
 import { planFor, runPlan } from "../../e2e/packline.js";
-import { runPackline } from "../engine/engine.js";
-import { readLab, registryPassword } from "../lab.js";
+import { buildRepo } from "../engine/packline-lab.js";
+import { readLab } from "../lab.js";
 import { createClaim, deleteNamespace, describeWorkflow } from "./cluster.js";
 import { buildSpace, renderAndApply, submitTemplate } from "./packline.js";
 
@@ -36,7 +36,6 @@ async function main(): Promise<void> {
   const lab = readLab();
   const fixture = lab.git.repos.depsFixture;
   const apps = lab.registries.apps.address;
-  const insecure = lab.insecureRegistries.flatMap((r) => ["--insecure-registry", r]);
   const figures: Record<string, number[]> = {};
   const add = (name: string, value: number) => {
     figures[name] = [...(figures[name] ?? []), value];
@@ -74,27 +73,7 @@ async function main(): Promise<void> {
       add(
         `engine ${phase}`,
         await seconds(async () => {
-          const r = await runPackline(
-            [
-              "build",
-              "--repo",
-              fixture.url,
-              "--ref",
-              fixture.tag,
-              "--tag",
-              tag,
-              "--image",
-              image,
-              "--builder",
-              lab.images.builder.ref,
-              ...insecure,
-              "--registry-username",
-              lab.registries.apps.username,
-              "--registry-password",
-              "env:PACKLINE_BENCH_PASSWORD",
-            ],
-            { env: { PACKLINE_BENCH_PASSWORD: registryPassword(lab) }, timeoutMs: 15 * 60_000 },
-          );
+          const r = await buildRepo({ repo: fixture.url, ref: fixture.tag, tag, image });
           if (r.code !== 0) throw new Error(`engine ${phase}: ${r.stderr.slice(-3000)}`);
         }),
       );

@@ -16,8 +16,8 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { planFor, runPlan } from "../../e2e/packline.js";
-import { runPackline } from "../engine/engine.js";
-import { type Lab, readLab, registryPassword } from "../lab.js";
+import { buildRepo } from "../engine/packline-lab.js";
+import { type Lab, readLab } from "../lab.js";
 import { CLUSTER_DIR, deleteNamespace, describeWorkflow } from "./cluster.js";
 import { buildSpace, publishedDigest, renderAndApply, STAGING_TAG, submitTemplate } from "./packline.js";
 
@@ -40,7 +40,6 @@ export async function threeExecutors(name: string, extraArgoArgs: (lab: Lab) => 
   const lab = readLab();
   const fixture = lab.git.repos.fixture;
   const apps = lab.registries.apps.address;
-  const insecure = lab.insecureRegistries.flatMap((r) => ["--insecure-registry", r]);
   const extra = extraArgoArgs(lab);
 
   // 1. the cluster
@@ -57,25 +56,7 @@ export async function threeExecutors(name: string, extraArgoArgs: (lab: Lab) => 
   }
 
   // 2. the Dagger engine: packline build --repo, as a user runs it (it has no cluster-only options)
-  const built = await runPackline(
-    [
-      "build",
-      "--repo",
-      fixture.url,
-      "--tag",
-      fixture.tag,
-      "--image",
-      `${apps}/cluster/${name}-dagger-${Date.now()}`,
-      "--builder",
-      lab.images.builder.ref,
-      ...insecure,
-      "--registry-username",
-      lab.registries.apps.username,
-      "--registry-password",
-      "env:PACKLINE_TEST_REGISTRY_PASSWORD",
-    ],
-    { env: { PACKLINE_TEST_REGISTRY_PASSWORD: registryPassword(lab) }, timeoutMs: 15 * 60_000 },
-  );
+  const built = await buildRepo({ repo: fixture.url, tag: fixture.tag, image: `${apps}/cluster/${name}-dagger-${Date.now()}` });
   expect(built.code, built.stderr).toBe(0);
   const dagger = /@(sha256:[0-9a-f]{64})/.exec(built.stdout)?.[1];
   expect(dagger, built.stdout).toBeDefined();

@@ -13,7 +13,7 @@ import { CRANE, IMAGES } from "../../../src/core/images.js";
 import { ENGINE_REGISTRY } from "../../../src/core/plan/planner.js";
 import { type BuildArgs, callResult } from "../../backends/dagger/module-call.js";
 import { readLab, registryPassword } from "../lab.js";
-import { APPS_REGISTRY, IMAGES_REGISTRY, type Ran, run } from "./engine.js";
+import { APPS_REGISTRY, IMAGES_REGISTRY, type Ran, run, runPackline } from "./engine.js";
 
 /** The env var the CLI reads the apps registry's password from (`--registry-password env:...`). */
 export const PASSWORD_ENV = "PACKLINE_TEST_REGISTRY_PASSWORD";
@@ -87,6 +87,20 @@ export function loginFlags(password = registryPassword()): { flags: string[]; en
     flags: ["--registry-username", readLab().registries.apps.username, "--registry-password", `env:${PASSWORD_ENV}`],
     env: { [PASSWORD_ENV]: password },
   };
+}
+
+/**
+ * `packline build --repo` of a lab git repository into the apps registry, as a user runs it against the engine: the
+ * lab's builder and registries (labFlags) and the apps registry's login (loginFlags). With `ref`, that ref is built
+ * as version `tag`; without, `tag` is the ref too.
+ */
+export function buildRepo(build: { repo: string; ref?: string; tag: string; image: string }, timeoutMs = 15 * 60_000): Promise<Ran> {
+  const login = loginFlags();
+  const ref = build.ref === undefined ? [] : ["--ref", build.ref];
+  return runPackline(["build", "--repo", build.repo, ...ref, "--tag", build.tag, "--image", build.image, ...labFlags(), ...login.flags], {
+    env: login.env,
+    timeoutMs,
+  });
 }
 
 /** The apps registry's login as module arguments (inside a connection: the password becomes a Secret). */
