@@ -4,10 +4,13 @@
  * reached through the engine's tunnel for every image `packline build` uses; a default image name stays within the
  * 255 characters an image name may have.
  */
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { RawInput } from "../../../src/core/options/input.js";
 import { validateArgo, validateBuild } from "../../../src/core/options/validate.js";
 import { HOST_REGISTRY_ALIAS, type PlanText, planBuild } from "../../../src/core/plan/planner.js";
+import { claimTag } from "../../../src/core/plan/published-tags.js";
+import { CHECK_SCRIPT } from "../../../src/core/plan/scripts.js";
 import { packlineError } from "../../support/errors.js";
 
 const IMAGE = "reg.example.com/app";
@@ -27,7 +30,7 @@ describe("--cache-image is never a tag packline publishes (item 3)", () => {
     ["MAJOR, with --floating-tags", { image: IMAGE, cacheImage: `${IMAGE}:1`, floatingTags: true }, /the tag 1, which --floating-tags/],
     ["the registry in another case", { image: IMAGE, cacheImage: "REG.example.com/app:1.2.3" }, /the version tag 1\.2\.3/],
     ["Docker Hub by another name", { image: "acme/app", cacheImage: "index.docker.io/acme/app:1.2.3" }, /the version tag 1\.2\.3/],
-    ["this machine by another name", { image: "localhost:5000/app", cacheImage: "127.0.0.1:5000/app:1.2.3" }, /the version tag 1\.2\.3/],
+    ["this machine by another name", { image: "localhost:5000/app", cacheImage: "LOCALHOST:5000/app:1.2.3" }, /the version tag 1\.2\.3/],
   ] as [string, RawInput, RegExp][])("%s is refused, with the fix", (_name, raw, why) => {
     const message = buildError(raw);
     expect(message).toMatch(/^--cache-image "/);
@@ -36,10 +39,51 @@ describe("--cache-image is never a tag packline publishes (item 3)", () => {
   });
 
   it("a cluster, whose version comes at submit time, refuses any version tag (and latest with --latest)", () => {
-    expect(argoError({ cacheImage: `${IMAGE}:2.0.0` })).toMatch(/is a version tag, which the workflow publishes when it is submitted/);
+    expect(argoError({ cacheImage: `${IMAGE}:2.0.0` })).toMatch(
+      /is the version tag 2\.0\.0, which the workflow publishes when it is submitted with that version/,
+    );
     expect(argoError({ cacheImage: `${IMAGE}:packline-staging` })).toMatch(/packline-staging/);
     expect(argoError({ cacheImage: IMAGE, latest: true })).toMatch(/no tag means latest/);
-    expect(argoError({ cacheImage: `${IMAGE}:3`, floatingTags: true })).toMatch(/MAJOR or MAJOR\.MINOR tag/);
+    expect(argoError({ cacheImage: `${IMAGE}:3`, floatingTags: true })).toMatch(
+      /the tag 3, which --floating-tags publishes when the workflow is submitted with a version that makes it/,
+    );
+  });
+
+  it("the release check's claim tag of the version is refused (the planner's list: variants, staging and claim tags)", () => {
+    expect(buildError({ image: IMAGE, cacheImage: `${IMAGE}:packline-claim-1.2.3` })).toMatch(
+      /is the tag packline-claim-1\.2\.3, which the release check writes to claim the version/,
+    );
+    // a version over 100 characters is claimed under a digest of it (scripts.ts, claim_ref)
+    const long = `1.2.3-${"a".repeat(120)}`;
+    expect(buildError({ tag: long, image: IMAGE, cacheImage: `${IMAGE}:${claimTag(long)}` })).toMatch(/which the release check writes/);
+    expect(claimTag(long)).toMatch(/^packline-claim-[0-9a-f]{32}$/);
+    // a cluster's version comes at submit time: any version's claim, and any digest-form claim
+    expect(argoError({ cacheImage: `${IMAGE}:packline-claim-2.0.0` })).toMatch(/is a claim tag, which the release check writes/);
+    expect(argoError({ cacheImage: `${IMAGE}:${claimTag(long)}` })).toMatch(/is a claim tag/);
+    // another version's claim is not this build's (as another version's tag is not)
+    expect(plan({ image: IMAGE, cacheImage: `${IMAGE}:packline-claim-2.0.0` }).steps.build.args.flat()).toContain(
+      `-cache-image=${IMAGE}:packline-claim-2.0.0`,
+    );
+  });
+
+  it("a cluster refuses exactly the tags some submitted version makes", () => {
+    expect(argoError({ cacheImage: `${IMAGE}:1.0.0-rc.1` })).toMatch(/the version tag 1\.0\.0-rc\.1/);
+    expect(argoError({ cacheImage: `${IMAGE}:0.4`, floatingTags: true })).toMatch(/--floating-tags/);
+    for (const tag of ["0", "01", "1.2.3.4", "v1.2.3", "buildcache", "packline-claim-x"]) {
+      expect(argo({ cacheImage: `${IMAGE}:${tag}`, floatingTags: true, latest: true }).build.cacheImage?.tag).toBe(tag); // no 0.x major tag
+    }
+  });
+
+  it("the claim tag named here is the one the check and release scripts write (their shell, run)", () => {
+    const block = /if \[ \$\{#PACKLINE_VERSION\} -le [0-9]+ \]; then\n[\s\S]*?\nfi\n/.exec(CHECK_SCRIPT)?.[0];
+    expect(block, "the claim_ref block of scripts.ts").toBeDefined();
+    for (const version of ["1.2.3", `1.0.0-${"b".repeat(94)}`, `1.0.0-${"b".repeat(95)}`, `2.0.0-${"c".repeat(120)}`]) {
+      const r = spawnSync("sh", ["-c", `${block}printf '%s' "$claim_ref"`], {
+        env: { PATH: process.env.PATH, PACKLINE_IMAGE: "reg/app", PACKLINE_VERSION: version },
+        encoding: "utf8",
+      });
+      expect(r.stdout).toBe(`reg/app:${claimTag(version)}`);
+    }
   });
 
   it.each([
@@ -72,6 +116,14 @@ describe("localhost however it is spelt (item 4)", () => {
   it.each(LOCAL)("argo --run-image and --cache-image on %s are refused too (the pod's lifecycle reads them)", (registry) => {
     expect(argoError({ runImage: `${registry}/run:1` })).toMatch(/^--run-image ".*" is on "localhost", which inside a pod is the pod itself/);
     expect(argoError({ cacheImage: `${registry}/cache:1` })).toMatch(/^--cache-image ".*" is on "localhost", which inside a pod is the pod itself/);
+  });
+
+  it.each([...LOCAL, "localhost:5000", "localhost"])("argo --insecure-registry %s is refused: no registry a pod uses is on the pod", (registry) => {
+    expect(argoError({ insecureRegistry: [registry] })).toMatch(
+      /^--insecure-registry ".*" is on "localhost", which inside a pod is the pod itself .*: give the registry's address as the cluster's pods reach it/,
+    );
+    // packline build: the engine's tunnel reaches a registry on this machine, over plain HTTP
+    expect(plan({ insecureRegistry: [registry] }).image.target.kind).toBe("engine-registry");
   });
 
   it.each(["registry.example.com:5000", "10.0.0.1:5000", "128.0.0.1:5000", "[fd00::1]:5000", "localhostx:5000", "kind-registry:5000"])(
