@@ -137,7 +137,7 @@ export class Packline {
     cacheImage?: string,
     /** Do not restore the buildpacks cache (it is still written). */
     clearCache: boolean = false,
-    /** Image creation time: default (1980-01-01T00:00:01Z, reproducible), now, commit (the commit's time, with --repo), or unix seconds. */
+    /** Image creation time: default (1980-01-01T00:00:01Z, reproducible), now, commit (the commit's time, with --repo), or unix seconds from 0 (1970) to 253402300799 (9999-12-31), taken as given. */
     creationTime: string = "default",
     /** Also publish MAJOR.MINOR and MAJOR (never for prereleases; no 0 tag for 0.x). */
     floatingTags: boolean = false,
@@ -208,7 +208,7 @@ export class Packline {
     tag?: string,
     /** A kubernetes.io/dockerconfigjson Secret with the registry credentials. */
     registrySecret?: string,
-    /** The builder's CNB user as uid:gid; default: read from the builder image (CNB_USER_ID, CNB_GROUP_ID) by a first step. */
+    /** The builder's CNB user as uid:gid (uid not 0; gid 0 is allowed, as the restricted pod standard allows it); default: read from the builder image (CNB_USER_ID, CNB_GROUP_ID) by a first step. */
     buildUser?: string,
     /** What to generate: workflow-template (reusable, the default) or workflow (submit it directly). */
     kind: ArgoKind = ArgoKind.WorkflowTemplate,

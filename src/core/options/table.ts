@@ -203,7 +203,7 @@ export const TABLE = [
     name: "creationTime",
     kind: "string",
     placeholder: "when",
-    help: "Image creation time: default (1980-01-01T00:00:01Z, reproducible), now, commit (the commit's time, with --repo), or unix seconds.",
+    help: "Image creation time: default (1980-01-01T00:00:01Z, reproducible), now, commit (the commit's time, with --repo), or unix seconds from 0 (1970) to 253402300799 (9999-12-31), taken as given.",
     commands: ALL,
     dagger: "constructor",
     default: "default",
@@ -245,7 +245,7 @@ export const TABLE = [
     name: "buildUser",
     kind: "string",
     placeholder: "uid:gid",
-    help: "The builder's CNB user as uid:gid; default: read from the builder image (CNB_USER_ID, CNB_GROUP_ID) by a first step.",
+    help: "The builder's CNB user as uid:gid (uid not 0; gid 0 is allowed, as the restricted pod standard allows it); default: read from the builder image (CNB_USER_ID, CNB_GROUP_ID) by a first step.",
     commands: ARGO,
   },
   {

@@ -21,6 +21,7 @@ import { checkCluster } from "./checks-cluster.js";
 import { checkEnvSize } from "./checks-env.js";
 import { checkImages } from "./checks-images.js";
 import { checkRevisionName } from "./checks-revision.js";
+import { parseBuildUser, parseCreationTime } from "./checks-time-user.js";
 import { type CheckedInput, checkInput, type RawInput } from "./input.js";
 import type { EXECUTORS, KINDS, POD_GC } from "./table.js";
 
@@ -138,11 +139,6 @@ function buildOptions(input: Input, runsOn: RunsOn): BuildOptions {
   if (revision !== undefined) {
     if (source.kind === "git")
       throw new PacklineError(`--revision ${quote(revision)} and --repo were both given: a clone's revision is its commit; drop --revision.`);
-    if (!/^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$/.test(revision)) {
-      throw new PacklineError(
-        `--revision ${quote(revision)} is not a revision: give a commit SHA or a short name of letters, digits, ".", "_", ":", "+" and "-".`,
-      );
-    }
     checkRevisionName(revision);
   }
   const options: BuildOptions = {
@@ -252,16 +248,6 @@ function parseBuildpack(entry: string): Buildpack {
   return { id, version };
 }
 
-export function parseCreationTime(value: string): CreationTime {
-  if (value === "default") return { kind: "default" };
-  if (value === "now") return { kind: "now" };
-  if (value === "commit") return { kind: "commit" };
-  if (/^[0-9]{1,11}$/.test(value)) return { kind: "unix", seconds: Number(value) };
-  throw new PacklineError(
-    `--creation-time ${quote(value)} is not understood: use now, commit (the source commit's time), or unix seconds such as 1700000000; leave it out for the reproducible default (1980-01-01T00:00:01Z).`,
-  );
-}
-
 function parseCacheImage(value: string): ImageReference {
   const ref = parseImageReference(value, "--cache-image");
   if (ref.digest) {
@@ -270,19 +256,6 @@ function parseCacheImage(value: string): ImageReference {
     );
   }
   return ref;
-}
-
-function parseBuildUser(value: string): { uid: number; gid: number } {
-  const match = /^([0-9]{1,9}):([0-9]{1,9})$/.exec(value);
-  if (!match)
-    throw new PacklineError(`--build-user ${quote(value)} is not uid:gid: e.g. 1001:1000 (paketobuildpacks/builder-jammy-base's CNB user).`);
-  const uid = Number(match[1]);
-  if (uid === 0) {
-    throw new PacklineError(
-      "--build-user 0:... is root, which the restricted pod standard forbids: give the builder's CNB user (its CNB_USER_ID:CNB_GROUP_ID), or leave the option out to read it from the builder.",
-    );
-  }
-  return { uid, gid: Number(match[2]) };
 }
 
 function argoOptions(input: CheckedInput<"argo">, build: BuildOptions): ArgoOptions {

@@ -265,7 +265,7 @@ describe("odd inputs", () => {
     ["buildpack with two @", { buildpack: ["a@b@c"] }, /is not id@version/],
     ["creation time as a date", { creationTime: "2024-01-01" }, /^--creation-time "2024-01-01" is not understood/],
     ["creation time upper case", { creationTime: "NOW" }, /is not understood/],
-    ["creation time negative", { creationTime: "-5" }, /is not understood/],
+    ["creation time negative", { creationTime: "-5" }, /is before 1970-01-01T00:00:00Z: unix seconds start at 0/],
     ["creation time with a blank", { creationTime: "1700000000 " }, /is not understood/],
     ["creation time commit without a repository", { creationTime: "commit" }, /^--creation-time commit needs --repo/],
     ["insecure registry with a scheme", { insecureRegistry: ["http://r.local"] }, /^--insecure-registry "http:\/\/r\.local" is not host\[:port\]/],
