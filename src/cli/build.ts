@@ -21,6 +21,8 @@ export interface CliBuildInputs {
   readonly sourceDir?: string;
   readonly password?: string;
   readonly sbomDir?: string;
+  /** More of the source directory to leave out (the SBOM directory, when it is inside: sbom-dir.ts). */
+  readonly exclude?: readonly string[];
 }
 
 export async function buildThroughEngine(
@@ -49,7 +51,10 @@ export async function buildThroughEngine(
     await connection(
       async () => {
         try {
-          const source = plan.source.kind === "local" ? dag.host().directory(inputs.sourceDir ?? ".", { exclude: [...CONTEXT_EXCLUDES] }) : undefined;
+          const source =
+            plan.source.kind === "local"
+              ? dag.host().directory(inputs.sourceDir ?? ".", { exclude: [...CONTEXT_EXCLUDES, ...(inputs.exclude ?? [])] })
+              : undefined;
           const registryPassword = inputs.password === undefined ? undefined : dag.setSecret("packline-registry-password", inputs.password);
           // A session packline started ends with the run (ending a build the check discards); a `dagger run` one does not.
           result = await runPlan(plan, { source, registryPassword, closesSession: choice.route.via !== "session" });

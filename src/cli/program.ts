@@ -20,7 +20,7 @@ import { parseVersion } from "../core/version.js";
 import { hideOptionValues, MaskingStream, SecretMask } from "./mask.js";
 import { writeOutput } from "./output.js";
 import { findPackageVersion } from "./package-version.js";
-import { checkSbomDir } from "./sbom-dir.js";
+import { checkSbomDir, sbomExclude } from "./sbom-dir.js";
 import { describeSecretSource, parseSecretSource, readSecret } from "./secret-source.js";
 import { describeLocalSource, localSource } from "./source-dir.js";
 import { explainUnknownOptions } from "./wrong-command.js";
@@ -156,8 +156,19 @@ export function createProgram(io: CliIO = defaultIO, mask: SecretMask = new Secr
       if (password !== undefined) mask.add(password, flags.registryUsername as string | undefined);
       const sbom = checkSbomDir(flags.sbomDir as string | undefined); // before anything runs: the SBOM comes after the release
       const sbomDir = sbom?.path;
+      let exclude: string | undefined;
+      try {
+        exclude = sbom && plan.source.kind === "local" ? sbomExclude(sbom.path, sourceDir ?? ".") : undefined;
+      } catch (error) {
+        sbom?.cleanUp();
+        throw error;
+      }
       const { buildThroughEngine } = await import("./build.js");
-      const result = await buildThroughEngine(plan, { sourceDir, password, sbomDir }, io.stderrStream).finally(() => sbom?.cleanUp());
+      const result = await buildThroughEngine(
+        plan,
+        { sourceDir, password, sbomDir, exclude: exclude === undefined ? [] : [exclude] },
+        io.stderrStream,
+      ).finally(() => sbom?.cleanUp());
       io.stdout(`${buildSummary(plan, { ...result, sbomDir: result.sbom && sbomDir ? sbomDir : undefined }, "cli")}\n`);
     },
   );

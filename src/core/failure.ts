@@ -1,4 +1,5 @@
 import { PacklineError } from "./errors.js";
+import { maskForms, secretForms } from "./secret-forms.js";
 
 /**
  * Turns a failed build's output into a message that names what failed and the fix. Pure, so the same wording
@@ -58,10 +59,10 @@ export function stripAnsi(text: string): string {
   return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "");
 }
 
+/** `text` with every secret, and each of its forms (secret-forms.ts), masked: every one, however short. */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join("***");
-  }
-  return out;
+  return maskForms(
+    text,
+    secrets.flatMap((secret) => secretForms(secret)),
+  );
 }

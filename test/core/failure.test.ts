@@ -40,6 +40,14 @@ describe("buildFailure: the cause, named, with the right fix", () => {
 
   it("stripAnsi and redact on their own", () => {
     expect(stripAnsi("\u001b[1;32mok\u001b[0m")).toBe("ok");
-    expect(redact("a s3cret b s3cret", ["s3cret", "ab"])).toBe("a *** b ***");
+    expect(redact("a s3cret b s3cret", ["s3cret"])).toBe("a *** b ***");
+  });
+
+  it("redact masks a secret however short (it skipped those under 4 characters), and its base64 and escaped forms", () => {
+    expect(redact("pw=ab! user=me", ["ab!"])).toBe("pw=*** user=me");
+    expect(redact("x", ["x"])).toBe("***");
+    expect(
+      redact(`auth ${Buffer.from("me:p@ss w0rd!").toString("base64")} url ${encodeURIComponent("p@ss w0rd!")}`, ["p@ss w0rd!", "me:p@ss w0rd!"]),
+    ).toBe("auth *** url ***");
   });
 });
