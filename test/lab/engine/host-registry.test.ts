@@ -5,6 +5,8 @@
  * docker-registry listens on 127.0.0.1:<free port> of the lab's network namespace, and `packline build` (and the
  * Packline object, host-client.ts) run there too (nsenter -n), as a laptop's CLI and registry share one localhost.
  * From a module (`dagger call`) no tunnel can be made (a module's API has no host): refused at once, naming the fix.
+ * --run-image and --cache-image on this machine (issue 18, item 4) go through the same tunnel, spelt as a user may
+ * spell localhost (LOCALHOST, 127.0.0.2): the built image sits on that registry's run image, the cache is written there.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, openSync, writeFileSync } from "node:fs";
@@ -13,45 +15,52 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STAGING_TAG } from "../../../src/core/plan/planner.js";
 import { readLab } from "../lab.js";
-import { engine, engineEnv, IMAGES_REGISTRY, moduleCopy, REPO_ROOT, removeDir } from "./engine.js";
-import { digestOf, inLabNet, publishedDigest, tagsOf } from "./packline-lab.js";
+import { engine, engineEnv, IMAGES_REGISTRY, moduleCopy, REPO_ROOT, removeDir, run } from "./engine.js";
+import { appsRepository, configOf, digestOf, inLabNet, labFlags, loginFlags, publishedDigest, tagsOf, unique } from "./packline-lab.js";
 
 const FIXTURE_TEXT = "packline-e2e-fixture-ok";
 
+/** A plain docker-registry on `host` (a loopback address) of the lab's network namespace, at a free port. */
+async function hostRegistry(dir: string, host: string): Promise<{ child: ChildProcess; port: number }> {
+  const lab = readLab();
+  // try a few ports: the registry exits at once when the port is taken
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    const config = join(dir, `config-${host}-${port}.yml`);
+    writeFileSync(
+      config,
+      `version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data-${host}\nhttp:\n  addr: ${host}:${port}\n`,
+    );
+    const log = openSync(join(dir, `registry-${host}-${port}.log`), "a");
+    const child = spawn("nsenter", ["-t", String(lab.pid), "-n", "/usr/bin/docker-registry", "serve", config], { stdio: ["ignore", log, log] });
+    for (let i = 0; i < 50 && child.exitCode === null; i++) {
+      if ((await inLabNet(lab.tools.crane, ["catalog", "--insecure", `${host}:${port}`], { timeoutMs: 5_000 })).code === 0) return { child, port };
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill();
+  }
+  throw new Error(`no docker-registry could listen on ${host} of the lab (logs in ${dir})`);
+}
+
 describe("--image localhost:<port>: a registry on the client's own machine", () => {
   let registry: ChildProcess | undefined;
+  let second: ChildProcess | undefined;
   let port = 0;
+  let secondPort = 0;
   let dir = "";
   let mod = "";
 
   beforeAll(async () => {
-    const lab = readLab();
     dir = mkdtempSync(join(tmpdir(), "packline-host-registry-"));
-    // a free port of the lab's loopback: try a few, the registry exits at once when the port is taken
-    for (let attempt = 0; attempt < 5 && !registry; attempt++) {
-      port = 20000 + Math.floor(Math.random() * 30000);
-      const config = join(dir, `config-${port}.yml`);
-      writeFileSync(
-        config,
-        `version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
-      );
-      const log = openSync(join(dir, `registry-${port}.log`), "a");
-      const child = spawn("nsenter", ["-t", String(lab.pid), "-n", "/usr/bin/docker-registry", "serve", config], { stdio: ["ignore", log, log] });
-      for (let i = 0; i < 50 && child.exitCode === null; i++) {
-        if ((await inLabNet(lab.tools.crane, ["catalog", "--insecure", `127.0.0.1:${port}`], { timeoutMs: 5_000 })).code === 0) {
-          registry = child;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      if (!registry) child.kill();
-    }
-    if (!registry) throw new Error(`no docker-registry could listen on 127.0.0.1 of the lab (logs in ${dir})`);
+    ({ child: registry, port } = await hostRegistry(dir, "127.0.0.1"));
+    // a second one on another loopback address: a build names it 127.0.0.2, and the tunnel must go there, not to 127.0.0.1
+    ({ child: second, port: secondPort } = await hostRegistry(dir, "127.0.0.2"));
     if (!engine().modules) throw new Error("the engine has no built-in SDK content: `dagger call` cannot load packline");
     mod = await moduleCopy();
   });
   afterAll(() => {
     registry?.kill();
+    second?.kill();
     if (mod) removeDir(mod);
     if (dir) removeDir(dir);
   });
@@ -102,6 +111,81 @@ describe("--image localhost:<port>: a registry on the client's own machine", () 
     expect(out.references).toEqual([`${image}:1.0.0@${out.digest}`]);
     expect(out.page).toContain(FIXTURE_TEXT);
     expect(await digestOf(`127.0.0.1:${port}/sdk/app:1.0.0`)).toBe(out.digest);
+  });
+
+  /**
+   * The lab's run image copied to a registry on this machine with one more layer (a marker file), so that the built
+   * image's layers show which run image it was built on. Returns the marked run image's layers (diff ids).
+   */
+  async function markedRunImage(registryHost: string, registryPort: number, repository: string): Promise<string[]> {
+    const lab = readLab();
+    const base = `${registryHost}:${registryPort}/${repository}:base`;
+    const marked = `${registryHost}:${registryPort}/${repository}:marked`;
+    const copied = await inLabNet(lab.tools.crane, ["copy", "--insecure", lab.images.run.ref, base], { timeoutMs: 120_000 });
+    expect(copied.code, copied.stderr).toBe(0);
+    const layerDir = mkdtempSync(join(dir, "marker-"));
+    writeFileSync(join(layerDir, "packline-run-image-marker"), `${unique("marker")}\n`);
+    const tar = await run("tar", ["-C", layerDir, "-cf", join(layerDir, "layer.tar"), "packline-run-image-marker"]);
+    expect(tar.code, tar.stderr).toBe(0);
+    const appended = await inLabNet(lab.tools.crane, ["append", "--insecure", "-f", join(layerDir, "layer.tar"), "-b", base, "-t", marked], {
+      timeoutMs: 120_000,
+    });
+    expect(appended.code, appended.stderr).toBe(0);
+    const config = JSON.parse((await inLabNet(lab.tools.crane, ["config", "--insecure", marked])).stdout) as { rootfs: { diff_ids: string[] } };
+    return config.rootfs.diff_ids;
+  }
+
+  /** packline build of the fixture into the apps registry, run where the registries on this machine are. */
+  function buildWith(image: string, extra: string[]) {
+    const lab = readLab();
+    const login = loginFlags();
+    return inLabNet(
+      process.execPath,
+      [
+        join(REPO_ROOT, "bin", "packline.js"),
+        "build",
+        "--tag",
+        "v1.0.0",
+        "--source",
+        lab.fixtures.static,
+        "--image",
+        image,
+        ...labFlags(),
+        ...login.flags,
+        ...extra,
+      ],
+      { env: engineEnv({ ...process.env, ...login.env }), cwd: REPO_ROOT },
+    );
+  }
+
+  it("packline build --run-image LOCALHOST:<port>/...: the image is built on that registry's run image, through the tunnel", async () => {
+    const runLayers = await markedRunImage("127.0.0.1", port, "run/base");
+    const image = appsRepository("host-run-image");
+    const r = await buildWith(image, ["--run-image", `LOCALHOST:${port}/run/base:marked`]);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    const digest = publishedDigest(r.stdout, `${image}:1.0.0`);
+    expect(digest, r.stdout).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // the app image's bottom layers are the marked run image's, marker included: no other run image has that layer
+    const built = await configOf(`${image}@${digest}`);
+    expect(built.rootfs.diff_ids.slice(0, runLayers.length)).toEqual(runLayers);
+  });
+
+  it("packline build --run-image and --cache-image on 127.0.0.2:<port>: the tunnel goes to that address; the cache is written there", async () => {
+    const runLayers = await markedRunImage("127.0.0.2", secondPort, "run/other");
+    const image = appsRepository("host-cache-image");
+    const r = await buildWith(image, [
+      "--run-image",
+      `127.0.0.2:${secondPort}/run/other:marked`,
+      "--cache-image",
+      `127.0.0.2:${secondPort}/cache/app:build`,
+    ]);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    const digest = publishedDigest(r.stdout, `${image}:1.0.0`);
+    expect(digest, r.stdout).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await configOf(`${image}@${digest}`)).rootfs.diff_ids.slice(0, runLayers.length)).toEqual(runLayers);
+    expect(await tagsOf(`127.0.0.2:${secondPort}/cache/app`)).toEqual(["build"]);
+    // nothing reached the registry on 127.0.0.1
+    expect(await tagsOf(`127.0.0.1:${port}/cache/app`)).toEqual([]);
   });
 
   it("dagger call --image localhost:<port>/... build is refused at once, naming packline build; nothing is published", async () => {
