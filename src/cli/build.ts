@@ -56,8 +56,10 @@ export async function buildThroughEngine(
               ? dag.host().directory(inputs.sourceDir ?? ".", { exclude: [...CONTEXT_EXCLUDES, ...(inputs.exclude ?? [])] })
               : undefined;
           const registryPassword = inputs.password === undefined ? undefined : dag.setSecret("packline-registry-password", inputs.password);
-          // A session packline started ends with the run (ending a build the check discards); a `dagger run` one does not.
-          result = await runPlan(plan, { source, registryPassword, closesSession: choice.route.via !== "session" });
+          // The check goes first here (closesSession left out), although a session packline started ends with the run
+          // and would end a build the check discards: a retry of a published version must not start the creator at all
+          // (the engine suite's release-check test asserts that the output never shows it). runner.ts, RunInputs.
+          result = await runPlan(plan, { source, registryPassword });
           if (inputs.sbomDir && result.sbom) await result.sbom.export(inputs.sbomDir);
         } catch (error) {
           own = error;
