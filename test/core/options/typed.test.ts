@@ -49,6 +49,8 @@ function compile(snippets: Readonly<Record<string, string>>): Record<string, str
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.ES2022,
     moduleResolution: ts.ModuleResolutionKind.Node10,
+    // as tsconfig.json: TypeScript 6 reads Node10 resolution (the Dagger module's) only with this
+    ignoreDeprecations: "6.0",
     strict: true,
     noEmit: true,
     skipLibCheck: true,

@@ -15,6 +15,7 @@
  * Starts the lab (if none runs) and the engine, and stops what it started (global-setup.ts); readies the lab's dockerd
  * as the e2e suite does (test/e2e/setup.sh, in the lab's network namespace).
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,7 +23,8 @@ import { join } from "node:path";
 import { removeTree } from "../../e2e/harness.js";
 import { planFor, rawCreator, runPlan } from "../../e2e/packline.js";
 import { readLab, registryPassword } from "../lab.js";
-import { APPS_REGISTRY, IMAGES_REGISTRY, moduleCopy, type Ran, REPO_ROOT, removeDir, run, runDagger, runPackline, tempCopy } from "./engine.js";
+import { moduleLoadFigures } from "./bench-load.js";
+import { APPS_REGISTRY, IMAGES_REGISTRY, moduleCopy, type Ran, REPO_ROOT, removeDir, run, runPackline, tempCopy } from "./engine.js";
 import setup from "./global-setup.js";
 import { inLabNet } from "./packline-lab.js";
 
@@ -80,6 +82,8 @@ let lastRun: Ran | undefined;
 
 async function main(): Promise<void> {
   const t0 = Date.now();
+  // a fresh engine (empty cache) for the first-load figures: engine.sh down removes its state, setup starts a new one
+  if (process.env.BENCH_FRESH === "1") spawnSync("bash", [join(REPO_ROOT, "test", "lab", "engine", "engine.sh"), "down"], { stdio: "inherit" });
   const teardown = setup();
   const lines: string[] = [`engine ready (lab and engine up, builds cached): ${((Date.now() - t0) / 1000).toFixed(1)} s`];
   const mod = await moduleCopy();
@@ -87,9 +91,12 @@ async function main(): Promise<void> {
     const lab = readLab();
     const prepared = await inLabNet("bash", [join(REPO_ROOT, "test", "e2e", "setup.sh")]);
     if (prepared.code !== 0) throw new Error(`test/e2e/setup.sh failed:\n${prepared.stdout}${prepared.stderr}`);
-    const first = await timed("dagger functions (first on this engine)", () => runDagger(["functions"], { cwd: mod }));
-    const again = await timed("dagger functions (again)", () => runDagger(["functions"], { cwd: mod }));
-    lines.push(`module load: first ${first.toFixed(1)} s, again ${again.toFixed(1)} s, ratio ${(first / again).toFixed(1)}`);
+    lines.push(...(await moduleLoadFigures(mod)));
+    if (process.env.BENCH_ONLY === "load") {
+      console.log("\nbench:engine (module load only, BENCH_ONLY=load):");
+      for (const l of lines) console.log(l);
+      return;
+    }
 
     const fixtures = [
       { name: "static", dir: lab.fixtures.static, fresh: "---> cache: no stamp layer yet", reused: "---> cache: reusing the stamp layer" },
