@@ -82,6 +82,8 @@ const PART: Partial<Record<Late, string>> = {
 
 /** Whether some version of a shape `variant` serves makes `text` into `tag`. */
 function madeBySomeVersion(text: PlanText, variant: Variant, tag: string): boolean {
+  const fixed = literal(text);
+  if (fixed !== undefined) return fixed === tag; // the same for every version of the shapes it serves
   let pattern = "";
   for (const part of text) {
     if (typeof part === "string") pattern += part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { RawInput } from "../../../src/core/options/input.js";
 import { validateArgo, validateBuild } from "../../../src/core/options/validate.js";
 import { HOST_REGISTRY_ALIAS, type PlanText, planBuild } from "../../../src/core/plan/planner.js";
-import { claimTag } from "../../../src/core/plan/published-tags.js";
+import { claimTag, publishedTags } from "../../../src/core/plan/published-tags.js";
 import { CHECK_SCRIPT } from "../../../src/core/plan/scripts.js";
 import { packlineError } from "../../support/errors.js";
 
@@ -72,6 +72,14 @@ describe("--cache-image is never a tag packline publishes (item 3)", () => {
     for (const tag of ["0", "01", "1.2.3.4", "v1.2.3", "buildcache", "packline-claim-x"]) {
       expect(argo({ cacheImage: `${IMAGE}:${tag}`, floatingTags: true, latest: true }).build.cacheImage?.tag).toBe(tag); // no 0.x major tag
     }
+  });
+
+  it("a literal tag of a submit-time variant is written whichever shapes the variant serves", () => {
+    const plan = planBuild(argo({ latest: true }).build);
+    const zeroOnly = { ...plan, variants: [{ shapes: ["zero" as const], tags: [[{ late: "version" as const }], ["latest"]], notes: [] }] };
+    expect(publishedTags(zeroOnly).some((t) => t.matches("latest"))).toBe(true);
+    expect(publishedTags(zeroOnly).some((t) => t.matches("1.0.0"))).toBe(false); // a release is not a shape it serves
+    expect(publishedTags(zeroOnly).some((t) => t.matches("0.3.1"))).toBe(true);
   });
 
   it("the claim tag named here is the one the check and release scripts write (their shell, run)", () => {
