@@ -41,13 +41,14 @@ const s = (r: Ran) => (r.ms / 1000).toFixed(1);
 export function slowestSteps(plain: string, count = 8): string[] {
   const steps = new Map<string, number>();
   for (const line of plain.split("\n")) {
-    const m = /^\s*\d+\s*:\s*(.*?)\s+DONE \[([0-9.]+)(m?s)\]\s*$/.exec(line);
+    // durations read 850ms, 4.2s or 1m5s
+    const m = /^\s*\d+\s*:\s*(.*?)\s+DONE \[(?:(\d+)m)?([0-9.]+)(m?s)\]\s*$/.exec(line);
     if (!m) continue;
     const name = m[1]!
       .replace(/[┆│╵╷]/g, "")
       .replace(/\s+/g, " ")
       .trim();
-    const secs = Number(m[2]) / (m[3] === "ms" ? 1000 : 1);
+    const secs = Number(m[2] ?? 0) * 60 + Number(m[3]) / (m[4] === "ms" ? 1000 : 1);
     steps.set(name, Math.max(steps.get(name) ?? 0, secs));
   }
   return [...steps.entries()]
