@@ -1,6 +1,7 @@
 /**
- * Every script packline embeds goes through shellcheck: the cluster's own (resolve, builder user, clone, prepare) and
- * the plan's (check, release, the creator's wrapper), as they stand in every exported workflow of the Argo variants
+ * Every script packline embeds goes through shellcheck: the cluster's own (resolve, version, builder user, clone,
+ * prepare, the late-value preludes) and the plan's (check, release, the creator's wrapper), as they stand in every
+ * exported workflow of the Argo variants
  * (with the `$$` Kubernetes turns back into `$`) and in the plans the engine runs. POSIX sh, every severity.
  * Without shellcheck elsewhere, it says so and these tests do not run; under CI=true that is a failure (`.ci/run`
  * installs Debian's shellcheck before npm test).
@@ -15,10 +16,12 @@ import { findShell } from "../support/shells.js";
 
 const shellcheck = findShell("shellcheck", "test/ci/shellcheck.test.ts", "the shellcheck tests of the embedded scripts");
 
-/** The script of an argv that runs `sh -c SCRIPT` (any sh), if it does. */
-function scriptOf(argv: readonly string[]): string | undefined {
-  const i = argv.indexOf("-c");
-  return i >= 1 && /(^|\/)sh$/.test(argv[i - 1]!) ? argv[i + 1] : undefined;
+/**
+ * The scripts of an argv that runs `sh -c SCRIPT` (any sh): one, or two when a late-value prelude runs the step's own
+ * `sh -c SCRIPT` (src/backends/argo/late-prelude.ts).
+ */
+function scriptsOf(argv: readonly string[]): string[] {
+  return argv.flatMap((arg, i) => (arg === "-c" && i >= 1 && /(^|\/)sh$/.test(argv[i - 1]!) && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
 }
 
 /** Each distinct script, with every place it stands. */
@@ -27,16 +30,18 @@ function embeddedScripts(): Map<string, string[]> {
   const add = (script: string, where: string) => scripts.set(script, [...(scripts.get(script) ?? []), where]);
   for (const variant of argoVariants()) {
     for (const { template, container } of containersOf(renderVariant(variant).document)) {
-      const script = scriptOf([...(container.command ?? []), ...(container.args ?? [])]);
+      const scripts = scriptsOf([...(container.command ?? []), ...(container.args ?? [])]);
       // Kubernetes' expansion turns the exporter's $$ back into $ (test/backends/argo/expansion.test.ts).
-      if (script !== undefined) add(script.replace(/\$\$/g, "$"), `argo ${variant.name}: ${template}/${container.name ?? "main"}`);
+      scripts.forEach((script, i) => {
+        const where = `argo ${variant.name}: ${template}/${container.name ?? "main"}${scripts.length > 1 && i === 0 ? " (prelude)" : ""}`;
+        add(script.replace(/\$\$/g, "$"), where);
+      });
     }
   }
   for (const raw of [{}, { repo: "https://github.com/acme/app", image: "registry.example.com/acme/app" }]) {
     const plan = planBuild(validateBuild("build", { tag: "v1.2.3", ...raw }));
     for (const step of Object.values(plan.steps)) {
-      const script = scriptOf([...step.command, ...step.args].map((t) => literal(t) ?? ""));
-      if (script) add(script, `plan: ${step.name}`);
+      for (const script of scriptsOf([...step.command, ...step.args].map((t) => literal(t) ?? ""))) add(script, `plan: ${step.name}`);
     }
   }
   return scripts;
@@ -53,12 +58,18 @@ describe.runIf(shellcheck !== undefined)("shellcheck over every embedded script"
   it("finds the cluster's and the plan's scripts", () => {
     const where = [...scripts.values()].flat().join("\n");
     for (const name of [
-      "resolve/main",
+      "build/resolve",
+      "builder-user/version",
       "builder-user/main",
+      "build/check (prelude)",
+      "build/check",
+      "build/clone (prelude)",
       "build/clone",
+      "build/prepare (prelude)",
       "build/prepare",
-      "check/main",
-      "release/main",
+      "build/build (prelude)",
+      "build/main (prelude)",
+      "build/main",
       "plan: check",
       "plan: release",
     ]) {

@@ -1,9 +1,10 @@
 /**
  * The exported Argo build pod, run in Docker the way a kubelet runs it under the restricted pod standard: the
- * template's volumes, its `clone` init container fetching the lab's git fixture (the commit the `resolve` step found,
- * run here as well), its `prepare` init container writing the plan's files, then the creator, every container as the
- * builder's CNB user (read by the `builder-user` step), without capabilities or privilege escalation. It pushes the
- * same image as the plan's own build step of the same files: the cluster path equals the local path.
+ * template's volumes, its init containers in order (resolve finding the lab fixture's commit, check, clone fetching it,
+ * prepare writing the plan's files, the creator), then its main container, the release; the build's containers as
+ * the builder's CNB user (read by the `builder-user` pod), the helper images' as their nonroot user, all without
+ * capabilities or privilege escalation. The creator pushes the same image as the plan's own build step of the same
+ * files: the cluster path equals the local path.
  */
 import { chmodSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,8 +37,8 @@ async function runTemplate(yaml: string, name: string, env: Record<string, strin
         "-v",
         `${out}:/out`,
         c.image,
-        ...c.command.slice(1),
-        `${c.args[0]}\ncp -r /tmp/packline/. /out/ 2>/dev/null || true`,
+        ...c.command.slice(1, -1),
+        `${c.command.at(-1)}\ncp -r /tmp/packline/. /out/ 2>/dev/null || true`,
       ],
       { check: false },
     );
@@ -63,11 +64,9 @@ describe("the exported Argo build pod == the plan's build step, under the restri
   });
 
   for (const kind of ["workflow-template", "workflow"] as const) {
-    it(`${kind}: resolve, builder-user and the build pod run as a restricted pod and push the local build's image`, async () => {
+    it(`${kind}: builder-user, then the build pod run as restricted pods and publish the local build's image`, async () => {
       const repository = uniqueRepository(`e2e/argo-${kind}`);
       const yaml = exportFor(repository, kind, { tag: fixture.tag });
-      const resolved = await runTemplate(yaml, "resolve", { PACKLINE_TAG: fixture.tag, PACKLINE_REF: "", PACKLINE_REPO: fixture.url });
-      expect(resolved).toMatchObject({ version: fixture.tag.replace(/^v/, ""), shape: "release", commit: fixture.commit });
       const user = await runTemplate(yaml, "builder-user", {});
       expect(user).toEqual({ uid: String(s.cnbUserId), gid: String(s.cnbGroupId) });
 
@@ -76,7 +75,6 @@ describe("the exported Argo build pod == the plan's build step, under the restri
         {
           "inputs.parameters.tag": fixture.tag,
           "inputs.parameters.ref": "",
-          "inputs.parameters.commit": resolved.commit!,
           "inputs.parameters.uid": user.uid!,
           "inputs.parameters.gid": user.gid!,
         },
@@ -84,16 +82,34 @@ describe("the exported Argo build pod == the plan's build step, under the restri
       );
       try {
         expect(run.exitCode, run.output).toBe(0);
-        for (const argv of run.argvs) {
+        // resolve, check, clone, prepare, build, release
+        expect(run.argvs).toHaveLength(6);
+        for (const [i, argv] of run.argvs.entries()) {
+          const builderUser = i >= 2 && i <= 4;
           expect(argv).toEqual(
-            expect.arrayContaining(["--user", `${s.cnbUserId}:${s.cnbGroupId}`, "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]),
+            expect.arrayContaining([
+              "--user",
+              builderUser ? `${s.cnbUserId}:${s.cnbGroupId}` : "65532:65532",
+              "--cap-drop",
+              "ALL",
+              "--security-opt",
+              "no-new-privileges",
+            ]),
           );
         }
+        const version = fixture.tag.replace(/^v/, "");
+        expect(run.output).toContain(`${fixture.tag} is commit ${fixture.commit}`);
         expect(run.output).toContain(`cloned ${fixture.url} at ${fixture.tag} (${fixture.commit})`);
         expect(run.output).toContain(`---> build-time env GREETING=${GREETING}`);
         expect(run.report!.tags).toEqual([`${s.registry}/${repository}:packline-staging`]);
         expect(run.report!.digest).toBe(localDigest);
         expect(await registryClient().manifestDigest(repository, "packline-staging")).toBe(localDigest);
+        // the release, the pod's main container, tagged the version: its digest is the pod's output
+        const published = await registryClient().manifestDigest(repository, version);
+        expect(run.outputs.digest).toBe(published);
+        expect(run.outputs.version).toBe(version);
+        expect(run.outputs.revision).toBe(fixture.commit);
+        expect(run.outputs.tags.split(" ")).toContain(version);
       } finally {
         run.cleanup();
       }
@@ -102,7 +118,10 @@ describe("the exported Argo build pod == the plan's build step, under the restri
 
   it("a version the rule refuses stops in resolve with packline's message", async () => {
     const yaml = exportFor(uniqueRepository("e2e/argo-bad"), "workflow-template");
-    const template = ((parse(yaml) as Obj).spec.templates as Obj[]).find((t) => t.name === "resolve")!;
+    const template = ((parse(yaml) as Obj).spec.templates as Obj[]).find((t) => t.name === "builder-user")!;
+    // the builder-user pod's first container: the version check, before the builder image is pulled
+    const version = template.initContainers[0];
+    expect(version.name).toBe("version");
     const result = await docker(
       [
         "run",
@@ -115,13 +134,11 @@ describe("the exported Argo build pod == the plan's build step, under the restri
         "sh",
         "-e",
         "PACKLINE_TAG=1.0",
-        "-e",
-        `PACKLINE_REPO=${fixture.url}`,
         "--tmpfs",
         "/tmp/packline:uid=65532",
-        template.container.image,
+        version.image,
         "-c",
-        template.container.args[0],
+        version.command[2].replace(/\$\$/g, "$"),
       ],
       { check: false },
     );

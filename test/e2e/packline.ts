@@ -319,6 +319,8 @@ export interface ArgoPodRun {
   readonly output: string;
   readonly exitCode: number;
   readonly report?: ImageReport;
+  /** The pod's output parameters, read where the main container wrote them (as Argo's wait container does). */
+  readonly outputs: Readonly<Record<string, string>>;
   /** The docker argv of each container, in order (init containers first). */
   readonly argvs: readonly (readonly string[])[];
   cleanup(): void;
@@ -338,13 +340,15 @@ export async function runArgoBuildPod(
   opts: { secrets: Readonly<Record<string, Readonly<Record<string, string>>>>; timeoutMs?: number },
 ): Promise<ArgoPodRun> {
   const workflow = parse(yamlText) as Obj;
-  const template = (workflow.spec.templates as Obj[]).find((t) => t.name === "build");
-  if (!template) throw new Error("the workflow has no build template");
+  // The build pod: `build` after the builder-user pod, or `main` itself with --build-user.
+  const template = (workflow.spec.templates as Obj[]).find((t) => t.initContainers?.some((c: Obj) => c.name === "build"));
+  if (!template) throw new Error("the workflow has no build pod");
+  const buildContainer = (template.initContainers as Obj[]).find((c) => c.name === "build")!;
   const all = { "workflow.uid": randomUUID(), "workflow.creationTimestamp.s": String(Math.floor(Date.now() / 1000)), ...values };
   const sub = (x: string) => substitute(x, all);
   const patch = template.podSpecPatch ? (JSON.parse(sub(template.podSpecPatch)) as Obj) : {};
   const podSecurity = { ...(template.securityContext ?? {}), ...(patch.securityContext ?? {}) } as Obj;
-  const uid = podSecurity.runAsUser ?? (await builderUser(template.container.image)).split(":")[0];
+  const uid = podSecurity.runAsUser ?? (await builderUser(buildContainer.image)).split(":")[0];
   const gid = podSecurity.runAsGroup ?? podSecurity.fsGroup;
 
   const root = mkdtempSync(join(tmpdir(), "packline-e2e-pod-"));
@@ -379,7 +383,8 @@ export async function runArgoBuildPod(
   const argvs: string[][] = [];
   let output = "";
   // Argo's emissary executor starts the main container's command with umask 0 (argoexec's
-  // AllowGrantingAccessToEveryone); init containers start as their image says.
+  // AllowGrantingAccessToEveryone); init containers start as their image says. (The emulation runs the umask with the
+  // container's own shell: the crane image has no /bin/sh.)
   const run = async (raw: Obj, emissary = false): Promise<RunResult> => {
     // Argo's substitution, then the kubelet's expansion of $(VAR) and $$ (Kubernetes' own code, tools/kubernetes).
     const [expanded] = await kubeletExpand([
@@ -394,11 +399,16 @@ export async function runArgoBuildPod(
     const security = c.securityContext ?? {};
     const user = security.runAsUser ?? uid;
     const command = (c.command ?? []) as string[];
-    const [entrypoint, ...commandRest] = emissary ? ["/bin/sh", "-c", 'umask 0 && exec "$@"', "emissary", ...command] : command;
+    const [entrypoint, ...commandRest] = emissary ? [command[0]!, "-c", 'umask 0 && exec "$@"', "emissary", ...command] : command;
     const argv = [
       "run",
       "--rm",
-      ...podContainerArgs(`${user}${gid !== undefined ? `:${gid}` : ""}`, Boolean(security.privileged)),
+      ...podContainerArgs(
+        `${user}${(security.runAsGroup ?? gid) !== undefined ? `:${security.runAsGroup ?? gid}` : ""}`,
+        Boolean(security.privileged),
+      ),
+      // the kubelet adds the pod's fsGroup to every container's groups
+      ...(podSecurity.fsGroup !== undefined ? ["--group-add", String(podSecurity.fsGroup)] : []),
       ...(c.workingDir ? ["--workdir", c.workingDir] : []),
       ...(entrypoint !== undefined ? ["--entrypoint", entrypoint] : []),
       ...((c.env ?? []) as Obj[]).flatMap((e) => {
@@ -417,11 +427,18 @@ export async function runArgoBuildPod(
   };
   for (const init of (template.initContainers ?? []) as Obj[]) {
     const result = await run(init);
-    if (result.exitCode !== 0) return { output, exitCode: result.exitCode, argvs, cleanup: () => removeTree(root) };
+    if (result.exitCode !== 0) return { output, exitCode: result.exitCode, outputs: {}, argvs, cleanup: () => removeTree(root) };
   }
-  const main = await run(template.container as Obj, true);
+  const main = await run({ name: "main", ...(template.container as Obj) }, true);
   const layers = ((template.container.volumeMounts ?? []) as Obj[]).find((m) => m.mountPath === "/layers");
   const layersDir = layers ? join(dirs[layers.name]!, layers.subPath ?? "") : undefined;
   const report = layersDir && existsSync(join(layersDir, "report.toml")) ? readReport(layersDir) : undefined;
-  return { output, exitCode: main.exitCode, report, argvs, cleanup: () => removeTree(root) };
+  const outputs: Record<string, string> = {};
+  for (const p of (template.outputs?.parameters ?? []) as Obj[]) {
+    const path = String(p.valueFrom.path);
+    const mount = ((template.container.volumeMounts ?? []) as Obj[]).find((m) => path.startsWith(`${m.mountPath}/`));
+    const file = mount ? join(dirs[mount.name]!, mount.subPath ?? "", path.slice(mount.mountPath.length)) : undefined;
+    if (file && existsSync(file)) outputs[p.name] = readFileSync(file, "utf8");
+  }
+  return { output, exitCode: main.exitCode, report, outputs, argvs, cleanup: () => removeTree(root) };
 }

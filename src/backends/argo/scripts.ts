@@ -49,6 +49,12 @@ git log -1 --format=%ct FETCH_HEAD | tr -d '\\n' > "$out/commit-time"
 echo "$ref is commit $(cat "$out/commit") ($(cat "$out/commit-time"))"
 `;
 
+/** The version check alone (the builder-user pod's first container: a bad version pulls no builder). */
+export const VERSION_ONLY_SCRIPT = `set -eu
+out=${RESOLVE_OUT}
+mkdir -p "$out"
+${VERSION_CHECK}`;
+
 /** Reads the builder image's own CNB user, for the build pod's security context. */
 export const BUILDER_USER_SCRIPT = `set -eu
 out=${RESOLVE_OUT}

@@ -1,18 +1,39 @@
 /**
  * The Argo backend: a plan rendered as an Argo Workflow or WorkflowTemplate (plain objects; export.ts prints YAML).
  *
- * The plan's steps become templates (resolve, builder-user, check, build, release) called by an entry template
- * `main` that takes `tag` and `ref` as inputs and outputs `digest`, `tags`, `revision` and `version`, so a user's own
- * workflow can call it with `templateRef`. Every template brings its own volumes (emptyDirs; no volume claim is
- * made) and its own security settings. The plan's late values become template inputs fed by earlier steps' outputs
- * (the version and commit from `resolve`) or Argo's own variables (the time, the workflow's uid).
+ * A build is one pod (kpack's shape): its init containers run in order, and the first that fails stops the pod:
+ * `resolve` (the version check, then the commit the ref names), `check` (is the version published already?),
+ * `clone`, `prepare` (the plan's files, the layers folder), `build` (the creator); its main container is `release`,
+ * whose files are the pod's outputs. Each pod costs a round of the controller (about 10 s: README, "Argo"), so the
+ * steps that used to be five pods are now containers of one. Late values (the version, the commit, the check's
+ * outcome, the build's report) pass between containers as files on a volume they all mount (late-prelude.ts).
+ *
+ * Without `--build-user`, a first pod reads the builder image's CNB user (after the version check, in an init
+ * container, so a bad version pulls no builder): a pod's user must be in its spec when it is made.
+ *
+ * `main` takes `tag` and `ref` and outputs `digest`, `tags`, `revision` and `version` (global), so a user's own workflow
+ * can call it with `templateRef`. Every template brings its own volumes (emptyDirs; no volume claim is made) and its
+ * own security settings.
  */
 import { PacklineError } from "../../core/errors.js";
 import { IMAGES } from "../../core/images.js";
 import type { ArgoOptions } from "../../core/options/validate.js";
 import { type BuildPlan, type ContainerStep, type Late, outputPath, type PlanText, VOLUMES, type Volume } from "../../core/plan/planner.js";
 import { latesOf } from "../../core/plan/text.js";
-import { BUILDER_USER_SCRIPT, CLONE, CLONE_EXIT, CLONE_SCRIPT, LAYERS, prepareScript, RESOLVE_EXIT, RESOLVE_OUT, RESOLVE_SCRIPT } from "./scripts.js";
+import type { EnvVar } from "../../core/plan/types.js";
+import { fileLatesOf, latePrelude, type PreludeSpec, shellOf } from "./late-prelude.js";
+import {
+  BUILDER_USER_SCRIPT,
+  CLONE,
+  CLONE_EXIT,
+  CLONE_SCRIPT,
+  LAYERS,
+  prepareScript,
+  RESOLVE_EXIT,
+  RESOLVE_OUT,
+  RESOLVE_SCRIPT,
+  VERSION_ONLY_SCRIPT,
+} from "./scripts.js";
 import { BAD_VERSION_EXIT } from "./version-script.js";
 
 type Obj = Record<string, unknown>;
@@ -20,55 +41,37 @@ type Obj = Record<string, unknown>;
 /** The non-root user of the helper images' steps ("nonroot" of distroless-style images). */
 const TOOL_UID = 65532;
 
-/** What each late value is inside a template: an input parameter fed by `main`, or one of Argo's variables. */
+/** Late values Argo knows itself, substituted where they stand. */
 const GLOBAL_LATES: Partial<Record<Late, string>> = {
   now: "{{workflow.creationTimestamp.s}}",
   "run-id": "{{workflow.uid}}",
 };
 
-/** Input parameter names of the templates, by late value (Argo names allow "-", expressions do not need them). */
-const INPUT: Partial<Record<Late, string>> = {
-  tag: "tag",
-  version: "version",
-  major: "major",
-  minor: "minor",
-  tags: "tags",
-  commit: "commit",
-  "commit-time": "commit-time",
-  "build-report": "build-report",
-};
+/** The volume the pod's containers pass late values through (the resolve and crane steps' own folder). */
+const LATE_VOLUME = "packline-tmp";
 
-/** In `main`, where each late value comes from. */
-const FROM_MAIN: Partial<Record<Late, string>> = {
-  tag: "{{inputs.parameters.tag}}",
-  version: "{{steps.resolve.outputs.parameters.version}}",
-  major: "{{steps.resolve.outputs.parameters.major}}",
-  minor: "{{steps.resolve.outputs.parameters.minor}}",
-  commit: "{{steps.resolve.outputs.parameters.commit}}",
-  "commit-time": "{{steps.resolve.outputs.parameters.commit-time}}",
-  "build-report": "{{steps.build.outputs.parameters.report}}",
-};
-
-/** The same values in an Argo expression (expr-lang), for the tags chosen by the version's shape. */
-const IN_EXPRESSION: Partial<Record<Late, string>> = {
-  version: "steps.resolve.outputs.parameters.version",
-  major: "steps.resolve.outputs.parameters.major",
-  minor: "steps.resolve.outputs.parameters.minor",
-};
+/** The pod's outputs: the files the release (main) container sees, and what each is. */
+const OUTPUTS = [
+  { name: "digest", file: "digest", description: "The published image's digest (sha256:...)." },
+  { name: "tags", file: "tags", description: "Every tag now pointing at the image." },
+  { name: "revision", file: "commit", description: "The commit the image was built from." },
+  { name: "version", file: "version", description: "The version published." },
+] as const;
 
 export function renderWorkflow(plan: BuildPlan, argo: ArgoOptions): Obj {
   if (plan.source.kind !== "git") throw new PacklineError("argo needs --repo: a cluster build clones its source.");
   if (plan.version.kind !== "parameter") throw new PacklineError("internal: a cluster plan takes its version as a parameter.");
   const restricted = !plan.steps.build.privileged;
+  if (!restricted && plan.creationTime.kind === "commit") {
+    // The commit's time is known only inside the build pod, and the pack image has no shell to read it from a file.
+    throw new PacklineError(
+      "argo --executor pack cannot take --creation-time commit: the cluster's pack container has no shell to read the commit's time. Use the default executor (creator), or --creation-time now or <unix seconds>.",
+    );
+  }
   const detectUser = restricted && plan.buildUser.kind === "builder";
-  const templates: Obj[] = [
-    mainTemplate(plan, detectUser),
-    resolveTemplate(plan, argo),
-    ...(detectUser ? [builderUserTemplate(plan, argo)] : []),
-    stepTemplate(plan, plan.steps.check, argo),
-    buildTemplate(plan, argo, detectUser),
-    stepTemplate(plan, plan.steps.release, argo),
-  ];
+  const templates: Obj[] = detectUser
+    ? [userStepsTemplate(), builderUserTemplate(plan, argo), podTemplate(plan, argo, "build", true)]
+    : [podTemplate(plan, argo, "main", false)];
   const spec: Obj = {
     entrypoint: "main",
     ...(argo.serviceAccount ? { serviceAccountName: argo.serviceAccount } : {}),
@@ -105,133 +108,45 @@ function refDefault(plan: BuildPlan): string {
   return latesOf(ref).length === 0 ? ref.join("") : "";
 }
 
-// ------------------------------------------------------------------------------------------------------ main
+const MAIN_INPUTS = { parameters: [{ name: "tag" }, { name: "ref", value: "" }] };
 
-function mainTemplate(plan: BuildPlan, detectUser: boolean): Obj {
-  const unpublished = "{{steps.check.outputs.parameters.outcome}} == unpublished";
-  const args = (template: string, extra: Obj[] = []) => ({ parameters: [...lateArguments(plan, template), ...extra] });
-  const steps: Obj[][] = [
-    [
-      {
-        name: "resolve",
-        template: "resolve",
-        arguments: {
-          parameters: [
-            { name: "tag", value: "{{inputs.parameters.tag}}" },
-            { name: "ref", value: "{{inputs.parameters.ref}}" },
-          ],
-        },
-      },
-    ],
-    ...(detectUser ? [[{ name: "builder-user", template: "builder-user" }]] : []),
-    [{ name: "check", template: "check", arguments: args("check") }],
-    [
-      {
-        name: "build",
-        template: "build",
-        when: unpublished,
-        arguments: args("build", [
-          { name: "ref", value: "{{inputs.parameters.ref}}" },
-          ...(detectUser
-            ? [
-                { name: "uid", value: "{{steps.builder-user.outputs.parameters.uid}}" },
-                { name: "gid", value: "{{steps.builder-user.outputs.parameters.gid}}" },
-              ]
-            : []),
-        ]),
-      },
-    ],
-    [{ name: "release", template: "release", when: unpublished, arguments: args("release") }],
+/** `main` without --build-user: the builder's user, then the build pod. */
+function userStepsTemplate(): Obj {
+  const submittedArgs = [
+    { name: "tag", value: "{{inputs.parameters.tag}}" },
+    { name: "ref", value: "{{inputs.parameters.ref}}" },
   ];
-  const published = "steps.check.outputs.parameters.outcome == 'published'";
   return {
     name: "main",
-    inputs: { parameters: [{ name: "tag" }, { name: "ref", value: "" }] },
-    steps,
-    outputs: {
-      parameters: [
+    inputs: MAIN_INPUTS,
+    steps: [
+      [{ name: "builder-user", template: "builder-user", arguments: { parameters: [submittedArgs[0]] } }],
+      [
         {
-          name: "digest",
-          globalName: "digest",
-          description: "The published image's digest (sha256:...).",
-          valueFrom: { expression: `${published} ? steps.check.outputs.parameters.digest : steps.release.outputs.parameters.digest` },
-        },
-        { name: "tags", globalName: "tags", description: "Every tag now pointing at the image.", valueFrom: { expression: tagsExpression(plan) } },
-        {
-          name: "revision",
-          globalName: "revision",
-          description: "The commit the image was built from.",
-          valueFrom: { parameter: "{{steps.resolve.outputs.parameters.commit}}" },
-        },
-        {
-          name: "version",
-          globalName: "version",
-          description: "The version published.",
-          valueFrom: { parameter: "{{steps.resolve.outputs.parameters.version}}" },
+          name: "build",
+          template: "build",
+          arguments: {
+            parameters: [
+              ...submittedArgs,
+              { name: "uid", value: "{{steps.builder-user.outputs.parameters.uid}}" },
+              { name: "gid", value: "{{steps.builder-user.outputs.parameters.gid}}" },
+            ],
+          },
         },
       ],
+    ],
+    outputs: {
+      parameters: OUTPUTS.map((o) => ({
+        name: o.name,
+        globalName: o.name,
+        description: o.description,
+        valueFrom: { parameter: `{{steps.build.outputs.parameters.${o.name}}}` },
+      })),
     },
   };
 }
 
-/** The late values a template needs, as arguments from `main` (the version's tags chosen by its shape). */
-function lateArguments(plan: BuildPlan, template: string): Obj[] {
-  const step = stepByTemplate(plan, template);
-  return templateLates(step, plan).map((late) => ({
-    name: INPUT[late]!,
-    value: late === "tags" ? `{{=${tagsExpression(plan)}}}` : FROM_MAIN[late]!,
-  }));
-}
-
-function stepByTemplate(plan: BuildPlan, template: string): ContainerStep {
-  const step =
-    template === "check" ? plan.steps.check : template === "build" ? plan.steps.build : template === "release" ? plan.steps.release : undefined;
-  if (!step) throw new PacklineError(`internal: no step for template ${template}.`);
-  return step;
-}
-
-/** The late values a step's text needs as template inputs (Argo's own variables need none). */
-function templateLates(step: ContainerStep, plan: BuildPlan): Late[] {
-  const texts: PlanText[] = [...step.command, ...step.args, ...step.env.map((e) => e.value)];
-  // The build pod's clone reads the ref, the tag (its fallback when the ref parameter is empty) and the commit.
-  if (step.name === "build" && plan.source.kind === "git") texts.push(plan.source.ref, [{ late: "tag" }], [{ late: "commit" }]);
-  const lates = new Set<Late>(texts.flatMap(latesOf));
-  for (const late of lates) {
-    if (late === "source-digest") throw new PacklineError("internal: a cluster build has no local source directory.");
-  }
-  return [...lates].filter((late) => GLOBAL_LATES[late] === undefined).sort();
-}
-
-/**
- * The tags as an expression over the resolve step's outputs: one branch per shape whose tags differ (README,
- * "Tags"), e.g. `shape == 'prerelease' ? version : version + ' ' + major + '.' + minor + ...`.
- */
-function tagsExpression(plan: BuildPlan): string {
-  const shape = "steps.resolve.outputs.parameters.shape";
-  const rendered = plan.variants.map((variant) => ({
-    shapes: variant.shapes,
-    expression: variant.tags.map(expressionOf).join(" + ' ' + "),
-  }));
-  let out = rendered[rendered.length - 1]!.expression;
-  for (const variant of rendered.slice(0, -1).reverse()) {
-    const test = variant.shapes.map((s) => `${shape} == '${s}'`).join(" || ");
-    out = `(${test}) ? ${variant.expression} : ${out}`;
-  }
-  return out;
-}
-
-function expressionOf(text: PlanText): string {
-  return text
-    .map((part) => {
-      if (typeof part === "string") return `'${part.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-      const name = IN_EXPRESSION[part.late];
-      if (!name) throw new PacklineError(`internal: ${part.late} cannot be in a tag.`);
-      return name;
-    })
-    .join(" + ");
-}
-
-// ------------------------------------------------------------------------------------------------------ templates
+// ------------------------------------------------------------------------------------------------------ text
 
 /**
  * Kubernetes expands `$(NAME)` and `$$` in a container's env values, command and args (the kubelet's expansion), so
@@ -249,46 +164,25 @@ function submitted(parameter: "tag" | "ref"): string {
   return `{{=replace(inputs.parameters.${parameter}, '$', '$$')}}`;
 }
 
-/**
- * A plan text inside a template: late values as its inputs or Argo's own variables (computed values: versions,
- * commits, times, uids), literal parts escaped for Kubernetes.
- */
+/** A plan text that holds no value read from a file: literal parts escaped for Kubernetes, Argo's own variables. */
 function inTemplate(text: PlanText): string {
   return text
-    .map((part) => (typeof part === "string" ? kubeLiteral(part) : (GLOBAL_LATES[part.late] ?? `{{inputs.parameters.${INPUT[part.late]}}}`)))
+    .map((part) => {
+      if (typeof part === "string") return kubeLiteral(part);
+      const global = GLOBAL_LATES[part.late];
+      if (global === undefined) throw new PacklineError(`internal: ${part.late} outside an env value of a cluster step.`);
+      return global;
+    })
     .join("");
 }
 
-function inputsOf(lates: readonly Late[], extra: string[] = []): Obj {
-  const names = [...lates.map((l) => INPUT[l]!), ...extra];
-  return names.length > 0 ? { inputs: { parameters: names.map((name) => ({ name })) } } : {};
-}
-
-/**
- * Retries only what a retry can fix: pod errors, the exit codes the step names as transient, and what `alsoWhen`
- * adds (an Argo expression).
- */
-function retryStrategy(argo: ArgoOptions, transient: readonly number[] | undefined, alsoWhen?: string): Obj {
-  const codes = transient ?? [];
-  if (argo.retries === 0 || (codes.length === 0 && !alsoWhen)) return {};
-  const when = [
-    "lastRetry.status == 'Error'",
-    ...(codes.length > 0 ? [`(lastRetry.status == 'Failed' && asInt(lastRetry.exitCode) in [${codes.join(", ")}])`] : []),
-    ...(alsoWhen ? [`(${alsoWhen})`] : []),
-  ];
-  return {
-    retryStrategy: {
-      // IntOrString fields are strings: the schema (and some validators) refuse bare numbers.
-      limit: String(argo.retries),
-      retryPolicy: "Always",
-      expression: when.join(" || "),
-      backoff: { duration: "10s", factor: "2" },
-    },
-  };
-}
+// ------------------------------------------------------------------------------------------------------ security
 
 /** The restricted pod security standard, for a container: no privilege escalation, no capabilities, not root. */
 const RESTRICTED_CONTAINER: Obj = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true };
+
+/** The helper images' containers (git, crane) run as their "nonroot" user. */
+const TOOL_CONTAINER: Obj = { ...RESTRICTED_CONTAINER, runAsUser: TOOL_UID, runAsGroup: TOOL_UID };
 
 /** The pod-level settings of the restricted standard, with the user the pod runs as. */
 function restrictedPod(uid: number | string, gid: number | string): Obj {
@@ -309,44 +203,37 @@ function executorPatch(podSecurity?: Obj): string {
   return JSON.stringify(patch).replace(/"(\{\{inputs\.parameters\.[a-z]+\}\})"/g, "$1");
 }
 
-function toolTemplateSecurity(): Obj {
-  return { securityContext: restrictedPod(TOOL_UID, TOOL_UID), podSpecPatch: executorPatch() };
-}
+// ------------------------------------------------------------------------------------------------------ retries
 
-function resolveTemplate(plan: BuildPlan, argo: ArgoOptions): Obj {
-  if (plan.source.kind !== "git") throw new PacklineError("internal: resolve without a repository.");
+/**
+ * The pod is the unit a retry re-runs: a pod error (evicted, deleted, the node gone), or an init container's
+ * failure a retry can fix. Argo reports an init container's failure with the main container's exit code unknown (-1)
+ * and the message "<container>: Error (exit code N)". The release (main container) retries its own transient
+ * failures in place (late-prelude.ts): it comes after the build, which a new pod would run again.
+ * ([(] and [)]: expr's string literals take no backslash escapes of parentheses.)
+ */
+function podRetry(argo: ArgoOptions, transient: readonly { container: string; codes: readonly number[] }[], alsoWhen?: string): Obj {
+  if (argo.retries === 0) return {};
+  const failed = transient
+    .filter((t) => t.codes.length > 0)
+    .map((t) =>
+      t.container === "main"
+        ? `asInt(lastRetry.exitCode) in [${t.codes.join(", ")}]`
+        : `lastRetry.message matches '^${t.container}: .*[(]exit code (${t.codes.join("|")})[)]'`,
+    );
+  if (alsoWhen) failed.push(`(${alsoWhen})`);
   return {
-    name: "resolve",
-    inputs: { parameters: [{ name: "tag" }, { name: "ref", value: "" }] },
-    ...retryStrategy(argo, [RESOLVE_EXIT.transient]),
-    ...toolTemplateSecurity(),
-    container: {
-      image: IMAGES.git,
-      command: ["sh", "-c"],
-      args: [kubeLiteral(RESOLVE_SCRIPT)],
-      env: [
-        { name: "PACKLINE_TAG", value: submitted("tag") },
-        { name: "PACKLINE_REF", value: submitted("ref") },
-        { name: "PACKLINE_REPO", value: kubeLiteral(plan.source.url) },
-        ...gitCredentials(argo),
-      ],
-      volumeMounts: [{ name: "packline-tmp", mountPath: RESOLVE_OUT }],
-      securityContext: RESTRICTED_CONTAINER,
-    },
-    volumes: [{ name: "packline-tmp", emptyDir: {} }],
-    outputs: {
-      parameters: ["version", "major", "minor", "shape", "commit", "commit-time"].map((name) => ({
-        name,
-        valueFrom: { path: `${RESOLVE_OUT}/${name}` },
-      })),
-    },
-    metadata: {
-      annotations: {
-        "packline.dev/exit-codes": `${BAD_VERSION_EXIT}: bad version; ${RESOLVE_EXIT.credentials}: git credentials; ${RESOLVE_EXIT.missingRef}: no such ref`,
-      },
+    retryStrategy: {
+      // IntOrString fields are strings: the schema (and some validators) refuse bare numbers.
+      limit: String(argo.retries),
+      retryPolicy: "Always",
+      expression: `lastRetry.status == 'Error' || (lastRetry.status == 'Failed' && (${failed.join(" || ")}))`,
+      backoff: { duration: "10s", factor: "2" },
     },
   };
 }
+
+// ------------------------------------------------------------------------------------------------------ templates
 
 function gitCredentials(argo: ArgoOptions): Obj[] {
   if (!argo.gitSecret) return [];
@@ -356,65 +243,248 @@ function gitCredentials(argo: ArgoOptions): Obj[] {
   ];
 }
 
+const LATE_MOUNT = { name: LATE_VOLUME, mountPath: RESOLVE_OUT };
+
+/**
+ * The builder's CNB user, read from its image, for the build pod's security context (without --build-user). The
+ * version is checked first, in an init container, so a bad version fails before the builder is pulled.
+ */
 function builderUserTemplate(plan: BuildPlan, argo: ArgoOptions): Obj {
   return {
     name: "builder-user",
-    ...retryStrategy(argo, [1]),
-    ...toolTemplateSecurity(),
+    inputs: { parameters: [{ name: "tag" }] },
+    ...podRetry(argo, [{ container: "main", codes: [1] }]),
+    securityContext: restrictedPod(TOOL_UID, TOOL_UID),
+    podSpecPatch: executorPatch(),
+    initContainers: [
+      {
+        name: "version",
+        image: IMAGES.git,
+        command: ["sh", "-c", kubeLiteral(VERSION_ONLY_SCRIPT)],
+        env: [{ name: "PACKLINE_TAG", value: submitted("tag") }],
+        volumeMounts: [LATE_MOUNT],
+        securityContext: RESTRICTED_CONTAINER,
+      },
+    ],
     container: {
       image: plan.steps.build.image,
-      command: ["sh", "-c"],
-      args: [kubeLiteral(BUILDER_USER_SCRIPT)],
-      volumeMounts: [{ name: "packline-tmp", mountPath: RESOLVE_OUT }],
+      command: ["sh", "-c", kubeLiteral(BUILDER_USER_SCRIPT)],
+      volumeMounts: [LATE_MOUNT],
       securityContext: RESTRICTED_CONTAINER,
     },
-    volumes: [{ name: "packline-tmp", emptyDir: {} }],
+    volumes: [{ name: LATE_VOLUME, emptyDir: {} }],
     outputs: { parameters: ["uid", "gid"].map((name) => ({ name, valueFrom: { path: `${RESOLVE_OUT}/${name}` } })) },
+    metadata: { annotations: { "packline.dev/exit-codes": `version: ${BAD_VERSION_EXIT}: bad version; main: 2: not a builder` } },
   };
 }
 
-/** A plan step that needs no source (check, release): one container, its volumes, its outputs. */
-function stepTemplate(plan: BuildPlan, step: ContainerStep, argo: ArgoOptions): Obj {
-  const lates = templateLates(step, plan);
-  const outputsDir = step.outputs.length > 0 ? dirname(step.outputs[0]!.path) : undefined;
-  const mounts = step.mounts.map((m) => ({ name: m.volume, mountPath: m.path, ...(m.readOnly ? { readOnly: true } : {}) }));
-  return {
-    name: step.name,
-    ...inputsOf(lates),
-    ...retryStrategy(argo, step.transientExitCodes),
-    ...toolTemplateSecurity(),
-    container: {
-      ...containerOf(step),
-      volumeMounts: [...mounts, ...(outputsDir ? [{ name: "packline-tmp", mountPath: outputsDir }] : [])],
-      securityContext: RESTRICTED_CONTAINER,
-    },
-    volumes: [...volumesOf(plan, step, argo), ...(outputsDir ? [{ name: "packline-tmp", emptyDir: {} }] : [])],
-    ...(step.outputs.length > 0
-      ? { outputs: { parameters: step.outputs.filter((o) => !o.directory).map((o) => ({ name: o.name, valueFrom: { path: o.path, default: "" } })) } }
-      : {}),
-  };
+interface Wrap {
+  readonly name: string;
+  readonly image: string;
+  readonly command: readonly string[];
+  /** Env values without late values read from files (already in Argo's and Kubernetes' terms). */
+  readonly env: readonly Obj[];
+  /** Env values that hold late values read from files: set by the prelude. */
+  readonly lateEnv: readonly EnvVar[];
+  readonly prelude?: Omit<PreludeSpec, "shell" | "env" | "dir" | "variants" | "globals">;
 }
 
-function containerOf(step: ContainerStep): Obj {
-  const [command, ...commandArgs] = step.command.map(inTemplate);
+/** A container that runs its command after a prelude, when it needs one (late values, a skip, a retry). */
+function wrapped(plan: BuildPlan, w: Wrap): Obj {
+  const needsPrelude = w.lateEnv.length > 0 || w.prelude?.skipWhenPublished || w.prelude?.write || w.prelude?.retry;
+  if (!needsPrelude) return { name: w.name, image: w.image, command: [...w.command], env: [...w.env] };
+  const shell = w.command[0] !== undefined && /(^|\/)sh$/.test(w.command[0]) ? w.command[0] : undefined;
+  if (!shell) throw new PacklineError(`internal: the ${w.name} container needs a shell for its late values.`);
+  const prelude = latePrelude({ shell, env: w.lateEnv, dir: RESOLVE_OUT, variants: plan.variants, globals: GLOBAL_LATES, ...w.prelude });
+  return { name: w.name, image: w.image, command: [shell, "-c", kubeLiteral(prelude), w.name, ...w.command], env: [...w.env] };
+}
+
+/** A plan step as a container of the pod: its own command, its env split into plain values and late ones. */
+function stepContainer(plan: BuildPlan, step: ContainerStep, prelude?: Wrap["prelude"]): Obj {
+  const lateEnv = fileLatesOf(step.env, GLOBAL_LATES);
+  const plainEnv = step.env.filter((e) => !lateEnv.includes(e));
+  const command = [...step.command, ...step.args].map(inTemplate);
+  if (!shellOf(step.command) && (lateEnv.length > 0 || prelude)) {
+    // The article's `pack` image has no shell: its step needs no late value, and it is not skipped (README, "Argo").
+    throw new PacklineError(`internal: the ${step.name} step needs a shell for its late values.`);
+  }
   return {
-    image: step.image,
-    command: [command],
-    args: [...commandArgs, ...step.args.map(inTemplate)],
-    env: step.env.map((e) => ({ name: e.name, value: inTemplate(e.value) })),
+    ...wrapped(plan, {
+      name: step.name,
+      image: step.image,
+      command,
+      env: plainEnv.map((e) => ({ name: e.name, value: inTemplate(e.value) })),
+      lateEnv,
+      prelude,
+    }),
     workingDir: step.workdir,
   };
 }
 
-/** The template's own volumes for the plan volumes a step mounts. */
-function volumesOf(plan: BuildPlan, step: ContainerStep, argo: ArgoOptions): Obj[] {
-  return step.mounts.map((mount) =>
-    volumeOf(
-      plan,
-      plan.volumes.find((v) => v.name === mount.volume),
+/**
+ * The build pod: resolve, check, clone, prepare and the build as init containers (in this order; the first failure
+ * stops the pod), the release as its main container, all with emptyDir volumes (as kpack does): nothing outlives the
+ * pod, and no volume claim is needed. Late values pass as files on one volume (late-prelude.ts). After a check that
+ * finds the version published, the clone, prepare, build and release do nothing, and the check's digest is the
+ * output.
+ */
+function podTemplate(plan: BuildPlan, argo: ArgoOptions, name: string, detectUser: boolean): Obj {
+  const { check, build, release } = plan.steps;
+  if (plan.source.kind !== "git") throw new PacklineError("internal: build without a repository.");
+  for (const step of [check, release]) {
+    if (step.outputs.some((o) => dirname(o.path) !== RESOLVE_OUT)) throw new PacklineError(`internal: ${step.name} writes outside ${RESOLVE_OUT}.`);
+  }
+  const restricted = !build.privileged;
+  const files = build.files.map((file, i) => ({ path: file.path, env: `PACKLINE_FILE_${i}`, value: file.contents }));
+  // The creator's source and layers are folders the init containers make in their volumes (see scripts.ts).
+  const layersFolder = restricted && build.mounts.some((m) => m.volume === VOLUMES.layers);
+  const mountOf = (volume: string, path: string, readOnly?: boolean): Obj => ({
+    name: volume,
+    mountPath: path,
+    ...(volume === VOLUMES.source ? { subPath: CLONE.dir } : volume === VOLUMES.layers && layersFolder ? { subPath: LAYERS.dir } : {}),
+    ...(readOnly ? { readOnly: true } : {}),
+  });
+  const buildMounts = build.mounts.map((m) => mountOf(m.volume, m.path, m.readOnly));
+  const buildSecurity = build.privileged ? { runAsUser: 0, privileged: true } : RESTRICTED_CONTAINER;
+  // The pack image has no shell: the article's form builds even when the check finds the version published.
+  const skip = restricted;
+  const resources = {
+    ...(Object.keys(argo.resources.requests).length > 0 ? { requests: argo.resources.requests } : {}),
+    ...(Object.keys(argo.resources.limits).length > 0 ? { limits: argo.resources.limits } : {}),
+  };
+  const resolve: Obj = {
+    name: "resolve",
+    image: IMAGES.git,
+    command: ["sh", "-c", kubeLiteral(RESOLVE_SCRIPT)],
+    env: [
+      { name: "PACKLINE_TAG", value: submitted("tag") },
+      { name: "PACKLINE_REF", value: submitted("ref") },
+      { name: "PACKLINE_REPO", value: kubeLiteral(plan.source.url) },
+      ...gitCredentials(argo),
+    ],
+    volumeMounts: [LATE_MOUNT],
+    securityContext: TOOL_CONTAINER,
+  };
+  const clone: Obj = {
+    ...wrapped(plan, {
+      name: "clone",
+      image: IMAGES.git,
+      command: ["sh", "-c", kubeLiteral(CLONE_SCRIPT)],
+      env: [
+        { name: "PACKLINE_REPO", value: kubeLiteral(plan.source.url) },
+        { name: "PACKLINE_REF", value: submitted("ref") },
+        { name: "PACKLINE_TAG", value: submitted("tag") },
+        ...gitCredentials(argo),
+      ],
+      lateEnv: [{ name: "PACKLINE_COMMIT", value: [{ late: "commit" }] }],
+      prelude: { skipWhenPublished: skip },
+    }),
+    volumeMounts: [
+      { name: VOLUMES.source, mountPath: CLONE.mount },
+      { ...LATE_MOUNT, readOnly: true },
+    ],
+    securityContext: buildSecurity,
+  };
+  const prepare: Obj[] =
+    files.length === 0 && !layersFolder
+      ? []
+      : [
+          {
+            ...wrapped(plan, {
+              name: "prepare",
+              image: build.image,
+              command: ["sh", "-c", kubeLiteral(prepareScript(files, layersFolder ? [`${LAYERS.mount}/${LAYERS.dir}`] : []))],
+              env: files.map((f) => ({ name: f.env, value: Buffer.from(f.value, "utf8").toString("base64") })),
+              lateEnv: [],
+              prelude: skip ? { skipWhenPublished: true } : undefined,
+            }),
+            volumeMounts: [
+              ...buildMounts.filter((m) => m.name === VOLUMES.platform),
+              ...(layersFolder ? [{ name: VOLUMES.layers, mountPath: LAYERS.mount }] : []),
+              { ...LATE_MOUNT, readOnly: true },
+            ],
+            securityContext: buildSecurity,
+          },
+        ];
+  const report = outputPath(build, "report");
+  const buildContainer: Obj = {
+    ...stepContainer(plan, build, skip ? { skipWhenPublished: true } : undefined),
+    volumeMounts: [...buildMounts, ...(skip ? [{ ...LATE_MOUNT, readOnly: true }] : [])],
+    securityContext: buildSecurity,
+    ...(Object.keys(resources).length > 0 ? { resources } : {}),
+  };
+  // The release reads the build's report (and the SBOM is collected) where the build wrote them: the same mount.
+  const reportMount = build.mounts.find((m) => report.startsWith(`${m.path}/`));
+  if (!reportMount) throw new PacklineError("internal: the build's report is on no volume.");
+  const toolMounts = (step: ContainerStep) => [
+    ...step.mounts.map((m) => ({ name: m.volume, mountPath: m.path, ...(m.readOnly ? { readOnly: true } : {}) })),
+    LATE_MOUNT,
+  ];
+  const checkContainer: Obj = { ...stepContainer(plan, check), volumeMounts: toolMounts(check), securityContext: TOOL_CONTAINER };
+  const releaseContainer: Obj = {
+    ...stepContainer(plan, release, {
+      skipWhenPublished: true,
+      write: { tags: "tags" },
+      report,
+      retry: { codes: release.transientExitCodes ?? [], limit: argo.retries },
+    }),
+    volumeMounts: [...toolMounts(release), mountOf(reportMount.volume, reportMount.path, true)],
+    securityContext: TOOL_CONTAINER,
+  };
+  const { name: _main, ...main } = releaseContainer;
+  const podSecurity = build.privileged
+    ? undefined
+    : plan.buildUser.kind === "given"
+      ? restrictedPod(plan.buildUser.uid, plan.buildUser.gid)
+      : { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+  const volumeNames = [...new Set([check, build, release].flatMap((s) => s.mounts.map((m) => m.volume)))];
+  return {
+    name,
+    inputs: detectUser ? { parameters: [{ name: "tag" }, { name: "ref" }, { name: "uid" }, { name: "gid" }] } : MAIN_INPUTS,
+    ...podRetry(
       argo,
+      [
+        { container: "resolve", codes: [RESOLVE_EXIT.transient] },
+        { container: "check", codes: check.transientExitCodes ?? [] },
+        { container: "build", codes: build.transientExitCodes ?? [] },
+      ],
+      // The clone: the resolve step has checked the ref and the credentials, so what fails now is the network or the
+      // server; but not a ref that moved since.
+      `lastRetry.message matches '^clone: ' && !(lastRetry.message matches '[(]exit code ${CLONE_EXIT.moved}[)]')`,
     ),
-  );
+    ...(podSecurity ? { securityContext: podSecurity } : {}),
+    // The builder's user, read by the builder-user pod, can only reach the pod's security context this way.
+    podSpecPatch: detectUser
+      ? executorPatch({ runAsUser: "{{inputs.parameters.uid}}", runAsGroup: "{{inputs.parameters.gid}}", fsGroup: "{{inputs.parameters.gid}}" })
+      : executorPatch(),
+    initContainers: [resolve, checkContainer, clone, ...prepare, buildContainer],
+    container: main,
+    volumes: [
+      ...volumeNames.map((v) =>
+        volumeOf(
+          plan,
+          plan.volumes.find((x) => x.name === v),
+          argo,
+        ),
+      ),
+      { name: LATE_VOLUME, emptyDir: {} },
+    ],
+    outputs: {
+      parameters: OUTPUTS.map((o) => ({
+        name: o.name,
+        ...(detectUser ? {} : { globalName: o.name, description: o.description }),
+        valueFrom: { path: `${RESOLVE_OUT}/${o.file}` },
+      })),
+      ...(argo.sbomArtifact && build.outputs.some((o) => o.name === "sbom")
+        ? { artifacts: [{ name: "sbom", path: outputPath(build, "sbom"), optional: true, archive: { tar: {} } }] }
+        : {}),
+    },
+    metadata: {
+      annotations: {
+        "packline.dev/exit-codes": `resolve: ${BAD_VERSION_EXIT} bad version, ${RESOLVE_EXIT.credentials} git credentials, ${RESOLVE_EXIT.missingRef} no such ref; clone: ${CLONE_EXIT.moved} the ref moved`,
+      },
+    },
+  };
 }
 
 function volumeOf(plan: BuildPlan, volume: Volume | undefined, argo: ArgoOptions): Obj {
@@ -433,103 +503,6 @@ function volumeOf(plan: BuildPlan, volume: Volume | undefined, argo: ArgoOptions
     case "docker-socket":
       return { name: volume.name, hostPath: { path: volume.hostPath, type: "Socket" } };
   }
-}
-
-/**
- * The build pod: the clone and the plan's files as init containers, then the build step, all in one pod with
- * emptyDir volumes (as kpack does): nothing outlives the pod, and no volume claim is needed.
- */
-function buildTemplate(plan: BuildPlan, argo: ArgoOptions, detectUser: boolean): Obj {
-  const step = plan.steps.build;
-  if (plan.source.kind !== "git") throw new PacklineError("internal: build without a repository.");
-  const lates = templateLates(step, plan);
-  const files = step.files.map((file, i) => ({ path: file.path, env: `PACKLINE_FILE_${i}`, value: file.contents }));
-  // The creator's source and layers are folders the init containers make in their volumes (see scripts.ts).
-  const layersFolder = !step.privileged && step.mounts.some((m) => m.volume === VOLUMES.layers);
-  const mountOf = (volume: string, path: string, readOnly?: boolean): Obj => ({
-    name: volume,
-    mountPath: path,
-    ...(volume === VOLUMES.source ? { subPath: CLONE.dir } : volume === VOLUMES.layers && layersFolder ? { subPath: LAYERS.dir } : {}),
-    ...(readOnly ? { readOnly: true } : {}),
-  });
-  const mounts = step.mounts.map((m) => mountOf(m.volume, m.path, m.readOnly));
-  const security = step.privileged ? { runAsUser: 0, privileged: true } : RESTRICTED_CONTAINER;
-  const resources = {
-    ...(Object.keys(argo.resources.requests).length > 0 ? { requests: argo.resources.requests } : {}),
-    ...(Object.keys(argo.resources.limits).length > 0 ? { limits: argo.resources.limits } : {}),
-  };
-  const clone: Obj = {
-    name: "clone",
-    image: IMAGES.git,
-    command: ["sh", "-c"],
-    args: [kubeLiteral(CLONE_SCRIPT)],
-    env: [
-      { name: "PACKLINE_REPO", value: kubeLiteral(plan.source.url) },
-      { name: "PACKLINE_REF", value: submitted("ref") },
-      { name: "PACKLINE_TAG", value: submitted("tag") },
-      { name: "PACKLINE_COMMIT", value: "{{inputs.parameters.commit}}" },
-      ...gitCredentials(argo),
-    ],
-    volumeMounts: [{ name: VOLUMES.source, mountPath: CLONE.mount }],
-    securityContext: security,
-  };
-  const prepare: Obj[] =
-    files.length === 0 && !layersFolder
-      ? []
-      : [
-          {
-            name: "prepare",
-            image: step.image,
-            command: ["sh", "-c"],
-            args: [kubeLiteral(prepareScript(files, layersFolder ? [`${LAYERS.mount}/${LAYERS.dir}`] : []))],
-            env: files.map((f) => ({ name: f.env, value: Buffer.from(f.value, "utf8").toString("base64") })),
-            volumeMounts: [
-              ...mounts.filter((m) => m.name === VOLUMES.platform),
-              ...(layersFolder ? [{ name: VOLUMES.layers, mountPath: LAYERS.mount }] : []),
-            ],
-            securityContext: security,
-          },
-        ];
-  const podSecurity = step.privileged
-    ? undefined
-    : plan.buildUser.kind === "given"
-      ? restrictedPod(plan.buildUser.uid, plan.buildUser.gid)
-      : { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
-  const template: Obj = {
-    name: "build",
-    ...inputsOf(
-      lates.filter((l) => l !== "tag" && l !== "commit"),
-      ["tag", "ref", "commit", ...(detectUser ? ["uid", "gid"] : [])],
-    ),
-    // A failed clone init container is worth a retry too (with either executor): the resolve step has checked the ref
-    // and the credentials, so what fails now is the network or the server; but not a ref that moved since. Argo
-    // reports an init container's failure with the main container's exit code unknown (-1) and the message
-    // "clone: Error (exit code N)". ([(] and [)]: expr's string literals take no backslash escapes of parentheses.)
-    ...retryStrategy(
-      argo,
-      step.transientExitCodes,
-      `lastRetry.status == 'Failed' && lastRetry.message matches '^clone: ' && !(lastRetry.message matches '[(]exit code ${CLONE_EXIT.moved}[)]')`,
-    ),
-    ...(podSecurity ? { securityContext: podSecurity } : {}),
-    ...(step.privileged
-      ? {}
-      : {
-          // The builder's user, read by the builder-user step, can only reach the pod's security context this way.
-          podSpecPatch: detectUser
-            ? executorPatch({ runAsUser: "{{inputs.parameters.uid}}", runAsGroup: "{{inputs.parameters.gid}}", fsGroup: "{{inputs.parameters.gid}}" })
-            : executorPatch(),
-        }),
-    initContainers: [clone, ...prepare],
-    container: { ...containerOf(step), volumeMounts: mounts, securityContext: security, ...(Object.keys(resources).length > 0 ? { resources } : {}) },
-    volumes: volumesOf(plan, step, argo),
-    outputs: {
-      parameters: [{ name: "report", valueFrom: { path: outputPath(step, "report") } }],
-      ...(argo.sbomArtifact && step.outputs.some((o) => o.name === "sbom")
-        ? { artifacts: [{ name: "sbom", path: outputPath(step, "sbom"), optional: true, archive: { tar: {} } }] }
-        : {}),
-    },
-  };
-  return template;
 }
 
 function dirname(path: string): string {

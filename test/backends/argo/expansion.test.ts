@@ -3,20 +3,21 @@
  * container starts), after Argo has substituted its `{{...}}`. A user value that holds them must still reach the
  * container as written: `--repo https://github.com/acme/a$$b` is cloned and labelled as `a$$b`, never `a$b`, and a
  * ref `x$(PACKLINE_TAG)` (given with --ref or submitted with -p ref=...) is fetched as that text by resolve and clone
- * alike. Every template goes through Argo's own substitution (tools/argo-lint resolve) and then Kubernetes' own
- * expansion in the kubelet's order (tools/kubernetes/expand); the control shows the same values placed raw are
- * rewritten.
+ * alike. The build pod goes through Argo's own substitution (tools/argo-lint resolve) and then Kubernetes' own
+ * expansion in the kubelet's order (tools/kubernetes/expand), and each container's late-value prelude runs with sh;
+ * the control shows the same values placed raw are rewritten.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { exportArgo } from "../../../src/backends/argo/export.js";
 import { CLONE_SCRIPT, RESOLVE_SCRIPT } from "../../../src/backends/argo/scripts.js";
 import { validateArgo } from "../../../src/core/options/validate.js";
-import { planBuild } from "../../../src/core/plan/planner.js";
+import { planBuild, variantFor } from "../../../src/core/plan/planner.js";
 import { resolveText } from "../../../src/core/plan/text.js";
 import type { Late } from "../../../src/core/plan/types.js";
 import { ARGO_LINT_BUILD_TIMEOUT_MS, ensureArgoLint, type Json, resolveArgoTemplate } from "../../support/argo-lint.js";
-import { BASE, RUN_VARS, templatesOf } from "../../support/argo-variants.js";
+import { buildPod, podContainer, runPrelude, unwrap } from "../../support/argo-pod.js";
+import { BASE, RUN_VARS } from "../../support/argo-variants.js";
 import { ensureK8sExpand, kubeletExpand } from "../../support/k8s-expand.js";
 
 const REPO = "https://github.com/acme/a$$b$(PACKLINE_TAG)$";
@@ -49,47 +50,71 @@ describe("no user value is rewritten by Kubernetes' $(VAR) and $$ expansion", ()
       .filter(([k]) => k.startsWith("inputs.parameters."))
       .map(([k, v]) => [k.slice("inputs.parameters.".length), v]),
   ) as Partial<Record<Late, string>>;
-  const late = { ...values, now: RUN_VARS["workflow.creationTimestamp.s"], "run-id": RUN_VARS["workflow.uid"] };
+  const late: Partial<Record<Late, string>> = { ...values, now: RUN_VARS["workflow.creationTimestamp.s"], "run-id": RUN_VARS["workflow.uid"] };
+  late.tags = variantFor(plan, "release")
+    .tags.map((t) => resolveText(t, late))
+    .join(" ");
+  // What the resolve container writes for v1.2.3 and the commit, and the check's outcome.
+  const files = {
+    version: "1.2.3",
+    major: "1",
+    minor: "2",
+    shape: "release",
+    commit: late.commit!,
+    "commit-time": late["commit-time"]!,
+    outcome: "unpublished",
+  };
+
+  /** A container as its step runs it: the argv behind its prelude, its env with what the prelude exports. */
+  const asRun = (c: Json) => {
+    const { prelude, argv } = unwrap(c);
+    if (prelude === undefined) return { argv, env: envOf(c) };
+    const run = runPrelude(c, files, late["build-report"], { expanded: true });
+    expect(run.env, `${c.name}: ${run.stderr}`).toBeDefined();
+    return { argv, env: { ...envOf(c), ...run.env } };
+  };
 
   it("resolve gets the repository, the ref and the tag as given, and its script unchanged", async () => {
-    const { main } = await started(yaml, "resolve", { ...RUN_VARS, "inputs.parameters.ref": REF });
-    expect(envOf(main)).toMatchObject({ PACKLINE_REPO: REPO, PACKLINE_REF: REF, PACKLINE_TAG: "v1.2.3" });
-    expect(main.args).toEqual([RESOLVE_SCRIPT]);
+    const { resolve } = await started(yaml, "build", { ...RUN_VARS, "inputs.parameters.ref": REF });
+    expect(envOf(resolve)).toMatchObject({ PACKLINE_REPO: REPO, PACKLINE_REF: REF, PACKLINE_TAG: "v1.2.3" });
+    expect(resolve.command).toEqual(["sh", "-c", RESOLVE_SCRIPT]);
   });
 
   it("values submitted with -p (ref and tag) reach resolve and clone as given", async () => {
     const vars = { ...RUN_VARS, "inputs.parameters.ref": SUBMITTED_REF, "inputs.parameters.tag": SUBMITTED_TAG };
-    const resolve = (await started(yaml, "resolve", vars)).main;
-    const { clone } = await started(yaml, "build", vars);
+    const { resolve, clone } = await started(yaml, "build", vars);
     for (const c of [resolve, clone])
       expect(envOf(c)).toMatchObject({ PACKLINE_REPO: REPO, PACKLINE_REF: SUBMITTED_REF, PACKLINE_TAG: SUBMITTED_TAG });
   });
 
   it("the build pod: the clone's env and script, the creator's arguments and env as the plan says", async () => {
     const pod = await started(yaml, "build", { ...RUN_VARS, "inputs.parameters.ref": REF });
-    expect(envOf(pod.clone)).toMatchObject({ PACKLINE_REPO: REPO, PACKLINE_REF: REF });
-    expect(pod.clone.args).toEqual([CLONE_SCRIPT]);
+    const clone = asRun(pod.clone!);
+    expect(clone.env).toMatchObject({ PACKLINE_REPO: REPO, PACKLINE_REF: REF, PACKLINE_COMMIT: late.commit });
+    expect(clone.argv).toEqual(["sh", "-c", CLONE_SCRIPT]);
     const step = plan.steps.build;
-    expect([...pod.main.command, ...pod.main.args]).toEqual([...step.command, ...step.args].map((t) => resolveText(t, late)));
-    expect(envOf(pod.main)).toEqual(Object.fromEntries(step.env.map((e) => [e.name, resolveText(e.value, late)])));
+    const creator = asRun(pod.build!);
+    expect(creator.argv).toEqual([...step.command, ...step.args].map((t) => resolveText(t, late)));
+    expect(creator.env).toEqual(Object.fromEntries(step.env.map((e) => [e.name, resolveText(e.value, late)])));
   });
 
   it("check and release: every env value and argument as the plan says (the source label is the URL as given)", async () => {
+    const pod = await started(yaml, "build", RUN_VARS);
     for (const step of [plan.steps.check, plan.steps.release]) {
-      const { main } = await started(yaml, step.name, RUN_VARS);
+      const c = asRun(pod[step.name === "release" ? "main" : step.name]!);
       const expected = Object.fromEntries(step.env.map((e) => [e.name, resolveText(e.value, late)]));
-      expect(envOf(main), step.name).toEqual(expected);
-      expect([...main.command, ...main.args], step.name).toEqual([...step.command, ...step.args].map((t) => resolveText(t, late)));
+      expect(c.env, step.name).toEqual(expected);
+      expect(c.argv, step.name).toEqual([...step.command, ...step.args].map((t) => resolveText(t, late)));
       if (step.name === "release") expect(Object.values(expected)).toContain(REPO);
     }
   });
 
   it("control: the same values placed raw in a container are rewritten by the kubelet", async () => {
     const document = parse(yaml);
-    const resolve = templatesOf(document).resolve;
-    resolve.container.env.push({ name: "RAW_REPO", value: REPO }, { name: "RAW_REF", value: "{{inputs.parameters.ref}}" });
-    const { main } = await started(stringify(document), "resolve", { ...RUN_VARS, "inputs.parameters.ref": REF });
-    expect(envOf(main).RAW_REPO).toBe("https://github.com/acme/a$bv1.2.3$");
-    expect(envOf(main).RAW_REF).toBe("xv1.2.3$y" + REPO);
+    const resolve = podContainer(buildPod(document), "resolve");
+    resolve.env.push({ name: "RAW_REPO", value: REPO }, { name: "RAW_REF", value: "{{inputs.parameters.ref}}" });
+    const pod = await started(stringify(document), "build", { ...RUN_VARS, "inputs.parameters.ref": REF });
+    expect(envOf(pod.resolve!).RAW_REPO).toBe("https://github.com/acme/a$bv1.2.3$");
+    expect(envOf(pod.resolve!).RAW_REF).toBe("xv1.2.3$y" + REPO);
   });
 });

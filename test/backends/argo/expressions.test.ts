@@ -1,8 +1,8 @@
 /**
  * The workflow's expressions, evaluated by Argo's own code with the variables the controller gives them
- * (tools/argo-lint eval): retries only for transient exit codes (issue 13, item 3), the tags chosen by the version's
- * shape equal to what `packline tags` prints, build and release skipped when the version is already published, and
- * the outputs a caller reads.
+ * (tools/argo-lint eval): retries only for transient exit codes (issue 13, item 3); and the build pod's late-value
+ * preludes run with sh: the tags chosen by the version's shape equal to what `packline tags` prints, build and release
+ * skipped when the version is already published, and the outputs a caller reads.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -16,6 +16,7 @@ import { planBuild } from "../../../src/core/plan/planner.js";
 import { EXIT } from "../../../src/core/plan/scripts.js";
 import { parseVersion } from "../../../src/core/version.js";
 import { ARGO_LINT_BUILD_TIMEOUT_MS, argoEval, type EvalRequest, ensureArgoLint, type Json } from "../../support/argo-lint.js";
+import { buildPod, podContainer, runPrelude, unwrap } from "../../support/argo-pod.js";
 import { argoVariants, BASE, renderVariant, templatesOf } from "../../support/argo-variants.js";
 
 beforeAll(async () => {
@@ -47,53 +48,66 @@ function retryRequest(expression: string, status: "Failed" | "Error", exitCode: 
 }
 
 describe("retries: only what a retry can fix", () => {
-  const templates = templatesOf(renderVariant({ name: "minimal", raw: BASE }).document);
+  const pod = buildPod(exportDoc({}));
+  const expression = pod.retryStrategy.expression as string;
+  // Argo reports an init container's failure with the exit code -1 and "<container>: Error (exit code N)".
+  const initFailed = (container: string, code: number) => retryRequest(expression, "Failed", -1, `${container}: Error (exit code ${code})`);
   const transient: Record<string, readonly number[]> = {
     resolve: [RESOLVE_EXIT.transient],
-    "builder-user": [1],
     check: [EXIT.transient],
+    clone: [1, 128, 41],
     build: LIFECYCLE_TRANSIENT_EXIT_CODES,
-    release: [EXIT.transient],
   };
   const permanent: Record<string, readonly number[]> = {
     resolve: [BAD_VERSION_EXIT, RESOLVE_EXIT.credentials, RESOLVE_EXIT.missingRef, 128],
-    "builder-user": [2],
     check: [EXIT.credentials, EXIT.refused, 2, 127],
+    clone: [CLONE_EXIT.moved],
+    prepare: [1, 2],
     build: [1, 2, 20, 21, 51, 52, 128],
-    release: [EXIT.credentials, EXIT.refused, EXIT.noDigest],
   };
 
-  it.each(Object.keys(transient))("%s", async (name) => {
-    const strategy = templates[name].retryStrategy;
-    expect(strategy).toMatchObject({ limit: "2", retryPolicy: "Always" });
+  it("the build pod is retried as a whole: a pod error, or an init container's failure a retry can fix", async () => {
+    expect(pod.retryStrategy).toMatchObject({ limit: "2", retryPolicy: "Always" });
     const cases: [EvalRequest, boolean][] = [
-      [retryRequest(strategy.expression, "Error", 0), true], // the pod itself failed (evicted, deleted): retry
-      ...transient[name]!.map((code): [EvalRequest, boolean] => [retryRequest(strategy.expression, "Failed", code), true]),
-      ...permanent[name]!.map((code): [EvalRequest, boolean] => [retryRequest(strategy.expression, "Failed", code), false]),
+      [retryRequest(expression, "Error", 0), true], // the pod itself failed (evicted, deleted): retry
+      ...Object.entries(transient).flatMap(([c, codes]) => codes.map((code): [EvalRequest, boolean] => [initFailed(c, code), true])),
+      ...Object.entries(permanent).flatMap(([c, codes]) => codes.map((code): [EvalRequest, boolean] => [initFailed(c, code), false])),
+      // the release (main container) retries in place: a failed pod after it is never run again
+      ...[EXIT.transient, EXIT.credentials, EXIT.refused, EXIT.noDigest].map((code): [EvalRequest, boolean] => [
+        retryRequest(expression, "Failed", code, `Error (exit code ${code})`),
+        false,
+      ]),
     ];
     expect(await evaluate(cases.map(([r]) => r))).toEqual(cases.map(([, retry]) => retry));
   });
 
-  it("build: a failed clone init container is retried (the main container's exit code is then -1), not a moved ref nor a failed prepare", async () => {
-    const expression = templates.build.retryStrategy.expression;
+  it("the release retries its own transient failures in place, with the same limit, never the others", () => {
+    const release = podContainer(pod, "release");
+    const prelude = unwrap(release).prelude!;
+    expect(prelude).toContain(`case "$rc" in 0) exit 0 ;; ${EXIT.transient}) ;; *) exit "$rc" ;; esac`);
+    expect(prelude).toContain('if [ "$n" -ge 2 ]; then exit "$rc"; fi');
+    expect(unwrap(podContainer(buildPod(exportDoc({ retries: 5 })), "release")).prelude).toContain('if [ "$n" -ge 5 ]; then');
+    expect(unwrap(podContainer(buildPod(exportDoc({ retries: 0 })), "release")).prelude).not.toContain("while");
+  });
+
+  it("the builder-user pod: a pod error or its main container's exit 1; never a bad version (its version init container) nor a non-builder", async () => {
+    const expression = templatesOf(exportDoc({}))["builder-user"].retryStrategy.expression;
     const cases: [EvalRequest, boolean][] = [
-      [retryRequest(expression, "Failed", -1, "clone: Error (exit code 128)"), true],
-      [retryRequest(expression, "Failed", -1, "clone: Error (exit code 1)"), true],
-      [retryRequest(expression, "Failed", -1, `clone: Error (exit code ${CLONE_EXIT.moved})`), false],
-      [retryRequest(expression, "Failed", -1, "clone: Error (exit code 41)"), true],
-      [retryRequest(expression, "Failed", -1, "prepare: Error (exit code 1)"), false],
-      [retryRequest(expression, "Failed", 51, "main: Error (exit code 51)"), false],
+      [retryRequest(expression, "Error", 0), true],
+      [retryRequest(expression, "Failed", 1, "Error (exit code 1)"), true],
+      [retryRequest(expression, "Failed", 2, "Error (exit code 2)"), false],
+      [retryRequest(expression, "Failed", -1, `version: Error (exit code ${BAD_VERSION_EXIT})`), false],
     ];
     expect(await evaluate(cases.map(([r]) => r))).toEqual(cases.map(([, retry]) => retry));
   });
 
   it("the pack build: pod errors and a failed clone are retried, never the pack container's own failure", async () => {
-    const expression = templatesOf(exportDoc({ executor: "pack" })).build.retryStrategy.expression;
+    const expression = buildPod(exportDoc({ executor: "pack" })).retryStrategy.expression;
     const cases: [EvalRequest, boolean][] = [
       [retryRequest(expression, "Error", 0), true],
       [retryRequest(expression, "Failed", -1, "clone: Error (exit code 128)"), true],
       [retryRequest(expression, "Failed", -1, `clone: Error (exit code ${CLONE_EXIT.moved})`), false],
-      [retryRequest(expression, "Failed", 1, "main: Error (exit code 1)"), false],
+      [retryRequest(expression, "Failed", -1, "build: Error (exit code 1)"), false],
     ];
     expect(await evaluate(cases.map(([r]) => r))).toEqual(cases.map(([, retry]) => retry));
   });
@@ -104,15 +118,23 @@ describe("retries: only what a retry can fix", () => {
   });
 
   it("--retries sets the limit; --retries 0 leaves every template without a retry strategy, the pack build too", () => {
-    expect(templatesOf(exportDoc({ retries: 5 })).build.retryStrategy.limit).toBe("5");
+    expect(buildPod(exportDoc({ retries: 5 })).retryStrategy.limit).toBe("5");
     for (const template of Object.values(templatesOf(exportDoc({ retries: 0 })))) expect(template.retryStrategy, template.name).toBeUndefined();
-    expect(templatesOf(exportDoc({ executor: "pack", retries: 0 })).build.retryStrategy).toBeUndefined();
+    expect(buildPod(exportDoc({ executor: "pack", retries: 0 })).retryStrategy).toBeUndefined();
   });
 });
 
 function exportDoc(raw: RawInput): Json {
   return parse(exportArgo({ ...BASE, ...raw }).yaml);
 }
+
+/** The files the resolve container writes for a version (its version check, as the cluster runs it). */
+function resolved(input: string): Record<string, string> {
+  const v = parseVersion(input);
+  return { version: v.version, major: v.major, minor: v.minor, shape: v.shape, commit: "c0ffee", "commit-time": "1712345678" };
+}
+
+const REPORT = '[image]\n  tags = ["x"]\n  digest = "sha256:' + "b".repeat(64) + '"\n';
 
 describe("the tags the release step publishes are the tags packline tags prints", () => {
   const versions = ["v1.2.3", "1.2.3", "0.4.2", "v0.0.1", "1.2.3-rc.1", "0.1.0-alpha", "v10.20.30"];
@@ -123,65 +145,54 @@ describe("the tags the release step publishes are the tags packline tags prints"
     { floatingTags: true, latest: true },
   ];
 
-  it.each(flags.map((f) => [JSON.stringify(f), f] as const))("%s", async (_label, f) => {
-    const main = templatesOf(exportDoc(f)).main;
-    const releaseStep = main.steps.flat().find((s: Json) => s.name === "release");
-    const tagsArgument = releaseStep.arguments.parameters.find((p: Json) => p.name === "tags").value as string;
-    const tagsOutput = main.outputs.parameters.find((p: Json) => p.name === "tags").valueFrom.expression as string;
-    const requests: EvalRequest[] = [];
-    const expected: string[] = [];
+  it.each(flags.map((f) => [JSON.stringify(f), f] as const))("%s", (_label, f) => {
+    const release = podContainer(buildPod(exportDoc(f)), "release");
     for (const input of versions) {
-      const v = parseVersion(input);
-      const vars = {
-        "steps.resolve.outputs.parameters.version": v.version,
-        "steps.resolve.outputs.parameters.major": v.major,
-        "steps.resolve.outputs.parameters.minor": v.minor,
-        "steps.resolve.outputs.parameters.shape": v.shape,
-      };
-      requests.push({ kind: "text", text: tagsArgument, vars }, { kind: "value", expression: tagsOutput, vars });
+      const run = runPrelude(release, { ...resolved(input), outcome: "unpublished" }, REPORT);
       const tags = planBuild(validateBuild("plan", { tag: input, ...f })).variants[0]!.tags.map((t) => t.join(""));
-      expected.push(tags.join(" "), tags.join(" "));
+      expect(run.env?.PACKLINE_TAGS, `${input}: ${run.stderr}`).toBe(tags.join(" "));
+      // the pod's `tags` output, a file the main container writes
+      expect(run.files.tags, input).toBe(tags.join(" "));
     }
-    expect(await evaluate(requests)).toEqual(expected);
   });
 });
 
 describe("a version already published from this revision: build and release are skipped, its digest is the result", () => {
-  const main = templatesOf(exportDoc({})).main;
-  const step = (name: string) => main.steps.flat().find((s: Json) => s.name === name);
-  const digest = main.outputs.parameters.find((p: Json) => p.name === "digest").valueFrom.expression as string;
+  const pod = buildPod(exportDoc({}));
+  const digest = pod.outputs.parameters.find((p: Json) => p.name === "digest").valueFrom.path as string;
 
-  it("published", async () => {
-    const vars = { "steps.check.outputs.parameters.outcome": "published", "steps.check.outputs.parameters.digest": "sha256:aaa" };
-    expect(
-      await evaluate([
-        { kind: "when", text: step("build").when, vars },
-        { kind: "when", text: step("release").when, vars },
-        // release did not run: its outputs are not in the scope at all
-        { kind: "value", expression: digest, vars },
-      ]),
-    ).toEqual([false, false, "sha256:aaa"]);
+  it("published: clone, prepare, build and release run nothing; the check's digest file is the output", () => {
+    const files = { ...resolved("v1.2.3"), outcome: "published", digest: "sha256:aaa" };
+    for (const name of ["clone", "prepare", "build", "release"]) {
+      const run = runPrelude(podContainer(pod, name), files);
+      expect(run.status, `${name}: ${run.stderr}`).toBe(0);
+      expect(run.env, `${name} ran its command`).toBeUndefined();
+    }
+    expect(runPrelude(podContainer(pod, "release"), files).files).toMatchObject({ digest: "sha256:aaa", tags: "1.2.3" });
+    expect(digest).toBe("/tmp/packline/digest");
   });
 
-  it("unpublished", async () => {
-    const vars = {
-      "steps.check.outputs.parameters.outcome": "unpublished",
-      "steps.check.outputs.parameters.digest": "",
-      "steps.release.outputs.parameters.digest": "sha256:bbb",
-    };
-    expect(
-      await evaluate([
-        { kind: "when", text: step("build").when, vars },
-        { kind: "when", text: step("release").when, vars },
-        { kind: "value", expression: digest, vars },
-      ]),
-    ).toEqual([true, true, "sha256:bbb"]);
+  it("unpublished: each runs its command", () => {
+    const files = { ...resolved("v1.2.3"), outcome: "unpublished" };
+    for (const name of ["clone", "prepare", "build", "release"]) {
+      const run = runPrelude(podContainer(pod, name), files, REPORT);
+      expect(run.status, `${name}: ${run.stderr}`).toBe(0);
+      expect(run.env, `${name} ran its command`).toBeDefined();
+    }
+    expect(runPrelude(podContainer(pod, "release"), files, REPORT).env?.PACKLINE_BUILD_REPORT).toBe(REPORT);
   });
 
-  it("the revision and version outputs are the resolve step's", () => {
-    const outputs = Object.fromEntries(main.outputs.parameters.map((p: Json) => [p.name, p.valueFrom]));
-    expect(outputs.revision).toEqual({ parameter: "{{steps.resolve.outputs.parameters.commit}}" });
-    expect(outputs.version).toEqual({ parameter: "{{steps.resolve.outputs.parameters.version}}" });
+  it("the revision and version outputs are the resolve container's files; every output is global", () => {
+    const outputs = Object.fromEntries(buildPod(exportDoc({ buildUser: "1001:1000" })).outputs.parameters.map((p: Json) => [p.name, p]));
+    expect(outputs.revision).toMatchObject({ globalName: "revision", valueFrom: { path: "/tmp/packline/commit" } });
+    expect(outputs.version).toMatchObject({ globalName: "version", valueFrom: { path: "/tmp/packline/version" } });
+    const main = templatesOf(exportDoc({})).main;
+    for (const name of ["digest", "tags", "revision", "version"]) {
+      expect(main.outputs.parameters.find((p: Json) => p.name === name)).toMatchObject({
+        globalName: name,
+        valueFrom: { parameter: `{{steps.build.outputs.parameters.${name}}}` },
+      });
+    }
   });
 });
 
@@ -193,7 +204,7 @@ describe("every variant's expressions evaluate", () => {
         if (t.retryStrategy?.expression) requests.push(retryRequest(t.retryStrategy.expression, "Failed", 1));
       }
     }
-    expect(requests.length).toBeGreaterThan(50);
+    expect(requests.length).toBeGreaterThan(25);
     const results = await evaluate(requests);
     expect(results.every((r) => typeof r === "boolean")).toBe(true);
   });

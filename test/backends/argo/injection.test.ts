@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { exportArgo } from "../../../src/backends/argo/export.js";
 import { ARGO_LINT_BUILD_TIMEOUT_MS, ensureArgoLint, type Json, lintArgo, resolveArgoTemplate } from "../../support/argo-lint.js";
+import { buildPod, podContainer, scriptOf, unwrap } from "../../support/argo-pod.js";
 import { BASE, RUN_VARS } from "../../support/argo-variants.js";
 import { findShell } from "../../support/shells.js";
 
@@ -69,12 +70,12 @@ let pods = 0;
 function runPrepare(prepare: Json, shell: Shell): string {
   const root = join(work, `pod-${pods++}`);
   const mounts = (prepare.volumeMounts as Json[]).map((m) => m.mountPath as string);
-  for (const path of (prepare.args[0] as string).match(/'\/[^']*'/g) ?? []) {
+  for (const path of scriptOf(prepare).match(/'\/[^']*'/g) ?? []) {
     const inside = mounts.some((m) => path.slice(1, -1) === m || path.slice(1).startsWith(`${m}/`));
     expect(inside, `${path} is not in a volume of the prepare container (${mounts.join(", ")})`).toBe(true);
   }
   for (const m of mounts) mkdirSync(join(root, m), { recursive: true });
-  const script = (prepare.args[0] as string).split("'/").join(`'${root}/`);
+  const script = scriptOf(prepare).split("'/").join(`'${root}/`);
   const env: Record<string, string> = { PATH: shell.path };
   for (const e of prepare.env) env[e.name] = e.value;
   execFileSync(shell.sh, ["-c", script], { env, stdio: "pipe" });
@@ -101,22 +102,21 @@ describe("--env values reach the build's files unchanged through Argo", () => {
   it.each(SHELLS.map((s) => [s.name, s] as const))(
     "after Argo's substitution, the prepare script (%s) writes every value byte for byte",
     (_name, shell) => {
-      const prepare = build.initContainers.find((c: Json) => c.name === "prepare");
+      const prepare = podContainer(build, "prepare");
       const dir = runPrepare(prepare, shell);
       for (const [name, value] of Object.entries(NASTY)) expect(readFileSync(join(dir, name), "utf8"), name).toBe(value);
       expect(existsSync("/tmp/packline-pwned")).toBe(false);
       // The same substitution gave the creator its own arguments.
-      expect(build.container.args.at(-1)).toBe("registry.example.com/acme/app:packline-staging");
+      expect(unwrap(podContainer(build, "build")).argv.at(-1)).toBe("registry.example.com/acme/app:packline-staging");
     },
   );
 
   it("control: the same values placed raw in a template are rewritten by Argo", async () => {
     const naive = parse(yaml);
-    const template = naive.spec.templates.find((t: Json) => t.name === "build");
     const raw = ["TEMPLATE", "EXPRESSION", "QUOTES"];
-    template.container.env.push(...raw.map((name) => ({ name: `RAW_${name}`, value: NASTY[name] })));
+    podContainer(buildPod(naive), "build").env.push(...raw.map((name) => ({ name: `RAW_${name}`, value: NASTY[name] })));
     const resolved = await resolveArgoTemplate(stringify(naive), "build", RUN_VARS);
-    const env = Object.fromEntries(resolved.container.env.map((e: Json) => [e.name, e.value]));
+    const env = Object.fromEntries(podContainer(resolved, "build").env.map((e: Json) => [e.name, e.value]));
     expect(env.RAW_TEMPLATE).toBe("packline-app-x7k2p and v1.2.3");
     expect(env.RAW_EXPRESSION).toBe("X");
     expect(env.RAW_QUOTES).toBe(NASTY.QUOTES); // only Argo's braces are the danger; quotes pass
@@ -167,15 +167,16 @@ describe("submit-time values: the tag and ref are env values, never script text"
   it("a tag or ref with shell or template syntax reaches git and the check as one env value", async () => {
     const yaml = exportWith({});
     const nasty = "$(touch /tmp/packline-pwned-ref) {{workflow.uid}}";
-    const resolve = await resolveArgoTemplate(yaml, "resolve", { ...RUN_VARS, "inputs.parameters.tag": nasty, "inputs.parameters.ref": nasty });
-    const env = Object.fromEntries(resolve.container.env.map((e: Json) => [e.name, e.value]));
+    const pod = await resolveArgoTemplate(yaml, "build", { ...RUN_VARS, "inputs.parameters.tag": nasty, "inputs.parameters.ref": nasty });
+    const resolve = podContainer(pod, "resolve");
+    const env = Object.fromEntries(resolve.env.map((e: Json) => [e.name, e.value]));
     // Argo expands a parameter value's own {{...}} (it substitutes globals over the inputs too): harmless here, as
     // the value is an env value, and the version check refuses braces and blanks.
     // Each "$" is doubled for Kubernetes' expansion, which halves them again (expansion.test.ts).
     expect(env.PACKLINE_TAG).toBe(nasty.replace("{{workflow.uid}}", RUN_VARS["workflow.uid"]!).replaceAll("$", "$$$$"));
     expect(env.PACKLINE_REF).toBe(env.PACKLINE_TAG);
     // The script is the same text for every tag: no value is part of it.
-    const plain = await resolveArgoTemplate(yaml, "resolve", RUN_VARS);
-    expect(resolve.container.args).toEqual(plain.container.args);
+    const plain = await resolveArgoTemplate(yaml, "build", RUN_VARS);
+    expect(resolve.command).toEqual(podContainer(plain, "resolve").command);
   });
 });

@@ -25,7 +25,8 @@ describe("the default executor: every pod meets restricted", () => {
 
   it.each(defaults.map((v) => [v.name, v] as const))("%s", (name) => {
     const all = podsOf(name);
-    expect(all.map((p) => p.template)).toEqual(expect.arrayContaining(["resolve", "check", "build", "release"]));
+    // one pod with --build-user; else the builder-user pod, then the build pod
+    expect(all.map((p) => p.template)).toEqual(name.includes("build user") || name.startsWith("everything") ? ["main"] : ["builder-user", "build"]);
     for (const { template, pod, podSecurity } of all) {
       expect(failedChecks(pod, "restricted"), `${template}: our checker`).toEqual([]);
       expect(podSecurity.restricted, `${template}: the admission's checks`).toEqual({ allowed: true, failures: [] });
@@ -36,14 +37,19 @@ describe("the default executor: every pod meets restricted", () => {
     }
   });
 
-  it("the build runs as the builder's user: read by the builder-user step, or --build-user", () => {
-    const build = (name: string) => podsOf(name).find((p) => p.template === "build")!.pod;
+  it("the build runs as the builder's user: read by the builder-user pod, or --build-user; the helper images' containers as their nonroot user", () => {
+    const build = (name: string) => podsOf(name).find((p) => p.template !== "builder-user")!.pod;
     expect(build("minimal").securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 1000, fsGroup: 1000 });
     expect(templatesOf(renderVariant(variants.find((v) => v.name === "minimal")!).document)["builder-user"]).toBeDefined();
     const given = variants.find((v) => v.name === "build user")!;
     expect(templatesOf(renderVariant(given).document)["builder-user"]).toBeUndefined();
-    expect(podsOf("build user").map((p) => p.template)).not.toContain("builder-user");
-    expect(build("build user").securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 1000, fsGroup: 1000 });
+    expect(podsOf("build user").map((p) => p.template)).toEqual(["main"]);
+    const pod = build("build user");
+    expect(pod.securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 1000, fsGroup: 1000 });
+    const users = Object.fromEntries(
+      [...pod.initContainers, ...pod.containers].map((c: Json) => [c.name, c.securityContext?.runAsUser ?? pod.securityContext.runAsUser]),
+    );
+    expect(users).toMatchObject({ resolve: 65532, check: 65532, clone: 1001, prepare: 1001, build: 1001, main: 65532 });
   });
 
   it("control: without its podSpecPatch no template would be restricted (Argo's init and wait containers)", async () => {
@@ -61,17 +67,23 @@ describe("the default executor: every pod meets restricted", () => {
 describe("--executor pack is the documented exception: its build pod is not restricted, nor even baseline", () => {
   const packs = variants.filter((v) => !isDefaultExecutor(v));
   it.each(packs.map((v) => [v.name, v] as const))("%s", (name, variant) => {
-    const build = podsOf(name).find((p) => p.template === "build")!;
-    const ours = failedChecks(build.pod, "restricted");
+    const [build, ...others] = podsOf(name);
+    expect(others, "one pod").toEqual([]);
+    const ours = failedChecks(build!.pod, "restricted");
     expect(ours).toEqual(expect.arrayContaining(["privileged", "restrictedVolumes", "runAsUser"]));
-    expect(build.podSecurity.restricted.failures.map((f) => f.check).sort()).toEqual(ours);
-    expect(build.podSecurity.baseline.allowed).toBe(false);
-    expect(failedChecks(build.pod, "baseline")).toEqual(["hostPathVolumes", "privileged"]);
+    expect(build!.podSecurity.restricted.failures.map((f) => f.check).sort()).toEqual(ours);
+    expect(build!.podSecurity.baseline.allowed).toBe(false);
+    expect(failedChecks(build!.pod, "baseline")).toEqual(["hostPathVolumes", "privileged"]);
     expect(renderVariant(variant).warnings.join("\n")).toMatch(/privileged pod/);
-    // The other steps of a pack workflow stay restricted.
-    for (const other of podsOf(name).filter((p) => p.template !== "build")) {
-      expect(other.podSecurity.restricted.allowed, other.template).toBe(true);
-      expect(failedChecks(other.pod, "restricted"), other.template).toEqual([]);
+    // The helper images' containers of a pack pod stay restricted.
+    for (const c of [...build!.pod.initContainers, ...build!.pod.containers] as Json[]) {
+      if (!["resolve", "check", "main"].includes(c.name)) continue;
+      expect(c.securityContext, c.name).toMatchObject({
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        runAsNonRoot: true,
+        runAsUser: 65532,
+      });
     }
   });
 });

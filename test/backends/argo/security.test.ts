@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { PACK_WARNING } from "../../../src/core/options/validate.js";
 import type { Json } from "../../support/argo-lint.js";
+import { buildPod, podContainer, unwrap } from "../../support/argo-pod.js";
 import { argoVariants, containersOf, isDefaultExecutor, renderVariant, templatesOf } from "../../support/argo-variants.js";
 
 const variants = argoVariants().map((v) => ({ ...v, rendered: renderVariant(v) }));
@@ -36,23 +37,25 @@ describe("no credential is ever written into a manifest", () => {
 
   it("--registry-secret is a Secret volume mounted read-only for the lifecycle and the registry steps", () => {
     const v = variants.find((x) => x.name === "registry secret")!;
-    const templates = templatesOf(v.rendered.document);
+    const pod = buildPod(v.rendered.document);
+    expect(pod.volumes).toContainEqual({
+      name: "registry-auth",
+      secret: { secretName: "regcred", items: [{ key: ".dockerconfigjson", path: "config.json" }] },
+    });
     for (const name of ["check", "build", "release"]) {
-      expect(templates[name].volumes, name).toContainEqual({
-        name: "registry-auth",
-        secret: { secretName: "regcred", items: [{ key: ".dockerconfigjson", path: "config.json" }] },
-      });
-      expect(templates[name].container.volumeMounts, name).toContainEqual({ name: "registry-auth", mountPath: "/packline/docker", readOnly: true });
-      expect(templates[name].container.env, name).toContainEqual({ name: "DOCKER_CONFIG", value: "/packline/docker" });
+      const c = podContainer(pod, name);
+      expect(c.volumeMounts, name).toContainEqual({ name: "registry-auth", mountPath: "/packline/docker", readOnly: true });
+      expect(c.env, name).toContainEqual({ name: "DOCKER_CONFIG", value: "/packline/docker" });
     }
-    // The steps that never talk to the registry do not get it.
-    expect(JSON.stringify(templates.resolve)).not.toContain("regcred");
+    // The containers that never talk to the registry do not get it.
+    for (const name of ["resolve", "clone", "prepare"]) expect(JSON.stringify(podContainer(pod, name)), name).not.toContain("registry-auth");
+    expect(JSON.stringify(templatesOf(v.rendered.document)["builder-user"])).not.toContain("regcred");
   });
 
   it("--git-secret reaches only the steps that fetch, as Secret key references", () => {
     const v = variants.find((x) => x.name === "git secret")!;
     const refs = containersOf(v.rendered.document).filter(({ container }) => JSON.stringify(container).includes("git-token"));
-    expect(refs.map(({ template, container }) => `${template}/${container.name ?? "main"}`).sort()).toEqual(["build/clone", "resolve/main"]);
+    expect(refs.map(({ template, container }) => `${template}/${container.name ?? "main"}`).sort()).toEqual(["build/clone", "build/resolve"]);
     for (const { container } of refs) {
       expect(container.env).toContainEqual({ name: "GIT_PASSWORD", valueFrom: { secretKeyRef: { name: "git-token", key: "password" } } });
       expect(container.env).toContainEqual({
@@ -90,12 +93,15 @@ describe("the default executor (creator) is daemonless and unprivileged", () => 
 
 describe("the pack executor is the article's form, explicitly", () => {
   it.each(variants.filter((v) => !isDefaultExecutor(v)).map((v) => [v.name, v] as const))("%s", (_name, v) => {
-    const build = templatesOf(v.rendered.document).build;
-    expect(build.container.image).toMatch(/^buildpacksio\/pack:/);
-    expect(build.container.securityContext).toEqual({ runAsUser: 0, privileged: true });
-    expect([...build.container.command, build.container.args[0]]).toEqual(["pack", "build"]);
-    expect(build.container.args).toContain("--publish");
-    expect(build.volumes).toContainEqual({ name: "docker-socket", hostPath: { path: "/var/run/docker.sock", type: "Socket" } });
+    const pod = buildPod(v.rendered.document);
+    const build = podContainer(pod, "build");
+    expect(build.image).toMatch(/^buildpacksio\/pack:/);
+    expect(build.securityContext).toEqual({ runAsUser: 0, privileged: true });
+    // no prelude: the pack image has no shell
+    expect(unwrap(build).prelude).toBeUndefined();
+    expect(build.command.slice(0, 2)).toEqual(["pack", "build"]);
+    expect(build.command).toContain("--publish");
+    expect(pod.volumes).toContainEqual({ name: "docker-socket", hostPath: { path: "/var/run/docker.sock", type: "Socket" } });
     expect(v.rendered.warnings).toContain(PACK_WARNING);
   });
 });

@@ -8,11 +8,14 @@ import { parse } from "yaml";
 import { exportArgo } from "../../../src/backends/argo/export.js";
 import type { RawInput } from "../../../src/core/options/input.js";
 import { ARGO_LINT_BUILD_TIMEOUT_MS, ensureArgoLint, type Json, lintArgo } from "../../support/argo-lint.js";
+import { buildPod, podContainer, scriptOf, unwrap } from "../../support/argo-pod.js";
 import { BASE, templatesOf } from "../../support/argo-variants.js";
 
 const render = (raw: RawInput) => {
   const { yaml, name } = exportArgo({ ...BASE, tag: "1.2.3", ...raw });
-  return { yaml, name, templates: templatesOf(parse(yaml)) };
+  const document = parse(yaml);
+  const pod = buildPod(document);
+  return { yaml, name, templates: templatesOf(document), c: (step: string) => podContainer(pod, step) };
 };
 const envOf = (container: Json) => Object.fromEntries((container.env ?? []).map((e: Json) => [e.name, e.value]));
 
@@ -22,36 +25,36 @@ beforeAll(async () => {
 
 describe("values with the old stand-in digits, and a repository URL with a trailing slash", () => {
   it("--image registry.example.com/team90001/app", async () => {
-    const { yaml, templates } = render({ image: "registry.example.com/team90001/app" });
-    expect(templates.build.container.args.at(-1)).toBe("registry.example.com/team90001/app:packline-staging");
-    for (const step of ["check", "release"]) expect(envOf(templates[step].container).PACKLINE_IMAGE).toBe("registry.example.com/team90001/app");
+    const { yaml, c } = render({ image: "registry.example.com/team90001/app" });
+    expect(unwrap(c("build")).argv.at(-1)).toBe("registry.example.com/team90001/app:packline-staging");
+    for (const step of ["check", "release"]) expect(envOf(c(step)).PACKLINE_IMAGE).toBe("registry.example.com/team90001/app");
     expect(yaml).not.toMatch(/team\{\{/);
     expect((await lintArgo(yaml)).ok).toBe(true);
   });
 
   it("--run-image ...:90001.90002", async () => {
-    const { yaml, templates } = render({ runImage: "registry.example.com/acme/run:90001.90002" });
-    expect(templates.build.container.args).toContain("-run-image=registry.example.com/acme/run:90001.90002");
+    const { yaml, c } = render({ runImage: "registry.example.com/acme/run:90001.90002" });
+    expect(unwrap(c("build")).argv).toContain("-run-image=registry.example.com/acme/run:90001.90002");
     expect((await lintArgo(yaml)).ok).toBe(true);
   });
 
   it("--cache-image ...:v90001", async () => {
-    const { yaml, templates } = render({ cacheImage: "registry.example.com/acme/cache:v90001" });
-    expect(templates.build.container.args).toContain("-cache-image=registry.example.com/acme/cache:v90001");
+    const { yaml, c } = render({ cacheImage: "registry.example.com/acme/cache:v90001" });
+    expect(unwrap(c("build")).argv).toContain("-cache-image=registry.example.com/acme/cache:v90001");
     expect((await lintArgo(yaml)).ok).toBe(true);
   });
 
   it("--builder registry.example.com/builder:90001", async () => {
-    const { yaml, templates } = render({ builder: "registry.example.com/builder:90001" });
-    expect(templates.build.container.image).toBe("registry.example.com/builder:90001");
+    const { yaml, templates, c } = render({ builder: "registry.example.com/builder:90001" });
+    expect(c("build").image).toBe("registry.example.com/builder:90001");
     expect(templates["builder-user"].container.image).toBe("registry.example.com/builder:90001");
     expect((await lintArgo(yaml)).ok).toBe(true);
   });
 
   it("--env PORT_90001=1", async () => {
-    const { yaml, templates } = render({ env: ["PORT_90001=1"] });
-    const prepare = templates.build.initContainers.find((c: Json) => c.name === "prepare");
-    expect(prepare.args[0]).toContain("'/platform/env/PORT_90001'");
+    const { yaml, c } = render({ env: ["PORT_90001=1"] });
+    const prepare = c("prepare");
+    expect(scriptOf(prepare)).toContain("'/platform/env/PORT_90001'");
     expect(Object.values(envOf(prepare))).toEqual([Buffer.from("1").toString("base64")]);
     expect((await lintArgo(yaml)).ok).toBe(true);
   });
@@ -65,10 +68,10 @@ describe("values with the old stand-in digits, and a repository URL with a trail
   });
 
   it("--repo https://github.com/acme/web-app/ (trailing slash) names the template after web-app, and is cloned as given", async () => {
-    const { yaml, name, templates } = render({ repo: "https://github.com/acme/web-app/" });
+    const { yaml, name, c } = render({ repo: "https://github.com/acme/web-app/" });
     expect(name).toBe("packline-web-app");
-    expect(envOf(templates.resolve.container).PACKLINE_REPO).toBe("https://github.com/acme/web-app/");
-    expect(envOf(templates.build.initContainers.find((c: Json) => c.name === "clone")).PACKLINE_REPO).toBe("https://github.com/acme/web-app/");
+    expect(envOf(c("resolve")).PACKLINE_REPO).toBe("https://github.com/acme/web-app/");
+    expect(envOf(c("clone")).PACKLINE_REPO).toBe("https://github.com/acme/web-app/");
     expect((await lintArgo(yaml)).ok).toBe(true);
   });
 });

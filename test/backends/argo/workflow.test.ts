@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { exportArgo } from "../../../src/backends/argo/export.js";
 import type { RawInput } from "../../../src/core/options/input.js";
 import type { Json } from "../../support/argo-lint.js";
+import { buildPod, podContainer, podContainers, runPrelude, scriptOf, unwrap } from "../../support/argo-pod.js";
 import { argoVariants, BASE, templatesOf } from "../../support/argo-variants.js";
 
 const render = (raw: RawInput = {}) => {
@@ -16,7 +17,7 @@ const render = (raw: RawInput = {}) => {
   return { ...result, document, templates: templatesOf(document) };
 };
 const envOf = (container: Json) => Object.fromEntries((container.env ?? []).map((e: Json) => [e.name, e.value]));
-const stepOf = (main: Json, name: string) => main.steps.flat().find((s: Json) => s.name === name);
+const podOf = (raw: RawInput = {}) => buildPod(render(raw).document);
 
 describe("parameters", () => {
   it("without --tag the version is required at submit time; with --tag it is the default", () => {
@@ -65,11 +66,22 @@ describe("kind, metadata and the submit hint", () => {
 });
 
 describe("the build pod", () => {
+  it("one pod: resolve, check, clone, prepare and the build in order, the release last; a second pod only to read the builder's user", () => {
+    const names = (pod: Json) => podContainers(pod).map((c: Json) => c.name);
+    expect(names(podOf())).toEqual(["resolve", "check", "clone", "prepare", "build", "release"]);
+    expect(Object.keys(render().templates).sort()).toEqual(["build", "builder-user", "main"]);
+    // --build-user: `main` is the pod itself
+    const given = render({ buildUser: "1001:1000" });
+    expect(Object.keys(given.templates)).toEqual(["main"]);
+    expect(names(buildPod(given.document))).toEqual(["resolve", "check", "clone", "prepare", "build", "release"]);
+    expect(names(podOf({ executor: "pack" }))).toEqual(["resolve", "check", "clone", "build", "release"]);
+  });
+
   it("resources on the build container only; the workspace size on its scratch volumes", () => {
-    const { templates } = render({ cpuRequest: "500m", memoryRequest: "1Gi", cpuLimit: "2", memoryLimit: "4Gi", workspaceSize: "10Gi" });
-    expect(templates.build.container.resources).toEqual({ requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } });
-    for (const t of Object.values(templates)) if (t.name !== "build") expect(t.container?.resources, t.name).toBeUndefined();
-    expect(templates.build.volumes).toEqual(
+    const pod = podOf({ cpuRequest: "500m", memoryRequest: "1Gi", cpuLimit: "2", memoryLimit: "4Gi", workspaceSize: "10Gi" });
+    expect(podContainer(pod, "build").resources).toEqual({ requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } });
+    for (const c of podContainers(pod)) if (c.name !== "build") expect(c.resources, c.name).toBeUndefined();
+    expect(pod.volumes).toEqual(
       expect.arrayContaining([
         { name: "source", emptyDir: { sizeLimit: "10Gi" } },
         { name: "layers", emptyDir: { sizeLimit: "10Gi" } },
@@ -78,30 +90,28 @@ describe("the build pod", () => {
   });
 
   it("the cache: an emptyDir by default, the claim with --cache-pvc, none with --cache-image", () => {
-    expect(render().templates.build.volumes).toContainEqual({ name: "cache", emptyDir: {} });
-    expect(render({ cachePvc: "buildpacks-cache" }).templates.build.volumes).toContainEqual({
+    expect(podOf().volumes).toContainEqual({ name: "cache", emptyDir: {} });
+    expect(podOf({ cachePvc: "buildpacks-cache" }).volumes).toContainEqual({
       name: "cache",
       persistentVolumeClaim: { claimName: "buildpacks-cache" },
     });
-    const withImage = render({ cacheImage: "registry.example.com/acme/cache:build" }).templates.build;
+    const withImage = podOf({ cacheImage: "registry.example.com/acme/cache:build" });
     expect(withImage.volumes.map((v: Json) => v.name)).not.toContain("cache");
-    expect(withImage.container.args).toContain("-cache-image=registry.example.com/acme/cache:build");
+    expect(unwrap(podContainer(withImage, "build")).argv).toContain("-cache-image=registry.example.com/acme/cache:build");
   });
 
-  it("the clone runs first, then prepare writes the plan's files, then the creator", () => {
-    expect(render().templates.build.initContainers[0].name).toBe("clone");
-    const build = render({ env: ["A=1"], buildpack: ["acme/x@1.0.0"] }).templates.build;
-    expect(build.initContainers.map((c: Json) => c.name)).toEqual(["clone", "prepare"]);
-    expect(build.initContainers[1].args[0]).toContain("'/platform/order.toml'");
-    expect(build.initContainers[1].args[0]).toContain("'/platform/env/A'");
-    expect(build.container.args).toContain("-order=/platform/order.toml");
+  it("prepare writes the plan's files for the creator", () => {
+    const pod = podOf({ env: ["A=1"], buildpack: ["acme/x@1.0.0"] });
+    expect(scriptOf(podContainer(pod, "prepare"))).toContain("'/platform/order.toml'");
+    expect(scriptOf(podContainer(pod, "prepare"))).toContain("'/platform/env/A'");
+    expect(unwrap(podContainer(pod, "build")).argv).toContain("-order=/platform/order.toml");
   });
 
-  it("--sbom-artifact keeps /layers/sbom as an optional output artifact", () => {
-    expect(render().templates.build.outputs.artifacts).toBeUndefined();
-    expect(render({ sbomArtifact: true }).templates.build.outputs.artifacts).toEqual([
-      { name: "sbom", path: "/layers/sbom", optional: true, archive: { tar: {} } },
-    ]);
+  it("--sbom-artifact keeps /layers/sbom as an optional output artifact, where the release (main) container sees it", () => {
+    expect(podOf().outputs.artifacts).toBeUndefined();
+    const pod = podOf({ sbomArtifact: true });
+    expect(pod.outputs.artifacts).toEqual([{ name: "sbom", path: "/layers/sbom", optional: true, archive: { tar: {} } }]);
+    expect(podContainer(pod, "release").volumeMounts).toContainEqual({ name: "layers", mountPath: "/layers", subPath: "layers", readOnly: true });
   });
 });
 
@@ -109,14 +119,16 @@ describe("creation time: a late value each backend supplies", () => {
   it.each([
     ["default", undefined],
     ["now", "{{workflow.creationTimestamp.s}}"],
-    ["commit", "{{inputs.parameters.commit-time}}"],
     ["1700000000", "1700000000"],
-  ] as const)("%s", (creationTime, epoch) => {
-    const { templates } = render({ creationTime });
-    expect(envOf(templates.build.container).SOURCE_DATE_EPOCH).toBe(epoch);
-    const argument = stepOf(templates.main, "build").arguments.parameters.find((p: Json) => p.name === "commit-time");
-    if (creationTime === "commit") expect(argument).toEqual({ name: "commit-time", value: "{{steps.resolve.outputs.parameters.commit-time}}" });
-    else expect(argument).toBeUndefined();
+  ] as const)("%s: a plain env value", (creationTime, epoch) => {
+    expect(envOf(podContainer(podOf({ creationTime }), "build")).SOURCE_DATE_EPOCH).toBe(epoch);
+  });
+
+  it("commit: the creator's prelude reads the commit time the resolve container wrote", () => {
+    const build = podContainer(podOf({ creationTime: "commit" }), "build");
+    expect(envOf(build).SOURCE_DATE_EPOCH).toBeUndefined();
+    const run = runPrelude(build, { "commit-time": "1712345678", outcome: "unpublished" });
+    expect(run.env?.SOURCE_DATE_EPOCH, run.stderr).toBe("1712345678");
   });
 });
 

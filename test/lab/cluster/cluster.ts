@@ -369,7 +369,10 @@ export interface WorkflowResult {
   /** The workflow's own `status.outputs.parameters` (global outputs), by name. */
   readonly outputs: Readonly<Record<string, string>>;
   readonly nodes: readonly NodeSummary[];
-  /** `argo logs` of the whole workflow, as far as its pods still exist (pods GC'd on success have no logs left). */
+  /**
+   * `argo logs` of the whole workflow and every container's log of its pods (init containers included), as far as
+   * its pods still exist (pods GC'd on success have no logs left).
+   */
   readonly logs: string;
   /** Every container's log (init containers too) of each pod that did not succeed, by pod name. */
   readonly failedPodLogs: Readonly<Record<string, string>>;
@@ -447,26 +450,37 @@ export async function waitForWorkflow(namespace: string, name: string, timeoutMs
     throw new Error(`${e.message}\n${w ? describeWorkflow(summarize(w, "")) : "(workflow not found)"}`);
   });
   const logs = await argo(["logs", "-n", namespace, name, "--no-color"], { allowFailure: true, timeoutMs: 60_000 });
-  return summarize(wf, logs.stdout + (logs.exitCode === 0 ? "" : logs.stderr), await failedPodLogs(namespace, name));
+  // `argo logs` shows main containers only; a build pod's steps are mostly init containers.
+  const initLogs = Object.values(await podLogs(namespace, name, () => true)).join("\n");
+  return summarize(wf, `${logs.stdout}${logs.exitCode === 0 ? "" : logs.stderr}\n${initLogs}`, await failedPodLogs(namespace, name));
 }
 
 /**
  * The logs of a workflow's pods that did not succeed, every container included: `argo logs` shows the main
  * containers only, and a failure in an init container (a clone) would otherwise leave no trace.
  */
-export async function failedPodLogs(namespace: string, workflow: string): Promise<Record<string, string>> {
-  const pods = await getJson<KubeList<KubeObject & { status?: { phase?: string } }>>([
-    "-n",
-    namespace,
-    "pods",
-    "-l",
-    `workflows.argoproj.io/workflow=${workflow}`,
-  ]).catch(() => ({ items: [] }));
+export function failedPodLogs(namespace: string, workflow: string): Promise<Record<string, string>> {
+  return podLogs(namespace, workflow, (phase) => phase !== "Succeeded");
+}
+
+/** Every container's log (init containers included) of a workflow's pods that still exist and pass `keep`. */
+async function podLogs(namespace: string, workflow: string, keep: (phase: string | undefined) => boolean): Promise<Record<string, string>> {
+  type Pod = KubeObject & { status?: { phase?: string }; spec?: { initContainers?: { name: string }[]; containers?: { name: string }[] } };
+  const pods = await getJson<KubeList<Pod>>(["-n", namespace, "pods", "-l", `workflows.argoproj.io/workflow=${workflow}`]).catch(() => ({
+    items: [] as Pod[],
+  }));
   const out: Record<string, string> = {};
   for (const pod of pods.items) {
-    if (pod.status?.phase === "Succeeded") continue;
-    const r = await kubectl(["-n", namespace, "logs", pod.metadata.name, "--all-containers", "--prefix"], { allowFailure: true, timeoutMs: 30_000 });
-    out[pod.metadata.name] = r.stdout + r.stderr;
+    if (!keep(pod.status?.phase)) continue;
+    // One container at a time: `--all-containers` gives up at the first one that never started (after a failed init
+    // container), and prints none of the others.
+    const names = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+    const logs: string[] = [];
+    for (const name of names) {
+      const r = await kubectl(["-n", namespace, "logs", pod.metadata.name, "-c", name, "--prefix"], { allowFailure: true, timeoutMs: 30_000 });
+      logs.push(r.stdout + (r.exitCode === 0 ? "" : r.stderr));
+    }
+    out[pod.metadata.name] = logs.join("");
   }
   return out;
 }

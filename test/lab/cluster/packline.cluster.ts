@@ -112,8 +112,10 @@ describe.concurrent("packline argo on the real controller", () => {
         const r = await submitTemplate(space, template!, { tag: "1.0" });
         expect(r.phase, describeWorkflow(r)).toBe("Failed");
         expect(r.logs).toContain('packline: tag "1.0" is not a semantic version');
-        // a bad version is permanent: no retry
-        expect(attempts(r, "resolve"), describeWorkflow(r)).toBe(1);
+        // a bad version is permanent: no retry; it fails in the first pod's first container, before the builder is
+        // pulled, and no build pod is made
+        expect(attempts(r, "builder-user"), describeWorkflow(r)).toBe(1);
+        expect(attempts(r, "build"), describeWorkflow(r)).toBe(0);
         expect(await published(space)).toEqual([]);
         // and the failed run keeps no volume claim (issue 13, 4)
         expect((await claims(space.namespace)).filter((c) => !c.deleting)).toEqual([]);
