@@ -68,24 +68,10 @@ describe("--image localhost:<port>: a registry on the client's own machine", () 
   it("packline build publishes through the tunnel; the references carry the user's name", async () => {
     const lab = readLab();
     const image = `localhost:${port}/cli/app`;
-    const r = await inLabNet(
-      process.execPath,
-      [
-        join(REPO_ROOT, "bin", "packline.js"),
-        "build",
-        "--tag",
-        "v1.0.0",
-        "--source",
-        lab.fixtures.static,
-        "--image",
-        image,
-        "--builder",
-        lab.images.builder.ref,
-        "--insecure-registry",
-        IMAGES_REGISTRY,
-      ],
-      { env: engineEnv(), cwd: REPO_ROOT },
-    );
+    const r = await inLabNet(process.execPath, buildArgs(image, ["--builder", lab.images.builder.ref, "--insecure-registry", IMAGES_REGISTRY]), {
+      env: engineEnv(),
+      cwd: REPO_ROOT,
+    });
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     const digest = publishedDigest(r.stdout, `${image}:1.0.0`);
     expect(digest, r.stdout).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -137,25 +123,16 @@ describe("--image localhost:<port>: a registry on the client's own machine", () 
 
   /** packline build of the fixture into the apps registry, run where the registries on this machine are. */
   function buildWith(image: string, extra: string[]) {
-    const lab = readLab();
     const login = loginFlags();
-    return inLabNet(
-      process.execPath,
-      [
-        join(REPO_ROOT, "bin", "packline.js"),
-        "build",
-        "--tag",
-        "v1.0.0",
-        "--source",
-        lab.fixtures.static,
-        "--image",
-        image,
-        ...labFlags(),
-        ...login.flags,
-        ...extra,
-      ],
-      { env: engineEnv({ ...process.env, ...login.env }), cwd: REPO_ROOT },
-    );
+    return inLabNet(process.execPath, buildArgs(image, [...labFlags(), ...login.flags, ...extra]), {
+      env: engineEnv({ ...process.env, ...login.env }),
+      cwd: REPO_ROOT,
+    });
+  }
+
+  /** The argv of `packline build` of the lab's static fixture as v1.0.0 to `image`, then `flags`. */
+  function buildArgs(image: string, flags: readonly string[]): string[] {
+    return [join(REPO_ROOT, "bin", "packline.js"), "build", "--tag", "v1.0.0", "--source", readLab().fixtures.static, "--image", image, ...flags];
   }
 
   it("packline build --run-image LOCALHOST:<port>/...: the image is built on that registry's run image, through the tunnel", async () => {
