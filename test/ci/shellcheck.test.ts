@@ -8,8 +8,10 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { validateRebase } from "../../src/core/options/rebase.js";
 import { validateBuild } from "../../src/core/options/validate.js";
 import { planBuild } from "../../src/core/plan/planner.js";
+import { planRebase } from "../../src/core/plan/rebase.js";
 import { literal } from "../../src/core/plan/text.js";
 import { argoVariants, containersOf, renderVariant } from "../support/argo-variants.js";
 import { findShell } from "../support/shells.js";
@@ -44,6 +46,10 @@ function embeddedScripts(): Map<string, string[]> {
       for (const script of scriptsOf([...step.command, ...step.args].map((t) => literal(t) ?? ""))) add(script, `plan: ${step.name}`);
     }
   }
+  const rebase = planRebase(validateRebase({ tag: "v1.2.3", image: "registry.example.com/acme/app" }));
+  for (const step of Object.values(rebase.steps)) {
+    for (const script of scriptsOf([...step.command, ...step.args].map((t) => literal(t) ?? ""))) add(script, `rebase plan: ${step.name}`);
+  }
   return scripts;
 }
 
@@ -72,6 +78,9 @@ describe.runIf(shellcheck !== undefined)("shellcheck over every embedded script"
       "build/main",
       "plan: check",
       "plan: release",
+      "rebase plan: check",
+      "rebase plan: rebase",
+      "rebase plan: release",
     ]) {
       expect(where).toContain(name);
     }

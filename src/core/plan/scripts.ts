@@ -41,7 +41,8 @@ export const CLAIM_SECONDS = 2;
 /** The labels of a claim image: the run that holds it, and when (unix seconds) it was written. */
 export const CLAIM_LABELS = { run: "io.packline.claim", at: "io.packline.claimed-at" } as const;
 
-const PRELUDE = `set -eu
+/** What every registry step starts with: crane, the version and claim references, lookups, the claim (also the rebase's: rebase-scripts.ts). */
+export const PRELUDE = `set -eu
 export LC_ALL=C
 crane() { ${CRANE.bin} "$@"; }
 flags=""
