@@ -283,6 +283,14 @@ export function podContainerArgs(user: string, privileged = false): string[] {
 }
 
 /**
+ * What runStep reads of a plan besides the step: its volumes, its build user, and the builder image (whose root user
+ * chowns docker volumes). A build plan is one; a rebase plan (src/core/plan/rebase.ts) gives its builder as `build`.
+ */
+export type StepHost = Pick<BuildPlan, "volumes" | "buildUser"> & { readonly steps: { readonly build: Pick<ContainerStep, "image"> } };
+/** A step of any plan: a ContainerStep, whatever its name. */
+export type HostedStep = Omit<ContainerStep, "name"> & { readonly name: string };
+
+/**
  * Runs one plan step with `docker run --network host`, as a restricted pod would run it: exactly its image, user
  * (the builder's CNB user, the tool user 65532, or root for a privileged step), workdir, command + args and env with
  * the late values filled in; no capabilities and no privilege escalation (`--cap-drop ALL --security-opt
@@ -290,7 +298,7 @@ export function podContainerArgs(user: string, privileged = false): string[] {
  * start; its volumes backed by host directories (source, scratch), a docker volume or host directory (cache) and
  * host files (secrets). Never throws for a non-zero exit: check `exitCode` (the output is in the result).
  */
-export async function runStep(plan: BuildPlan, step: ContainerStep, opts: RunStepOptions = {}): Promise<StepRun> {
+export async function runStep(plan: StepHost, step: HostedStep, opts: RunStepOptions = {}): Promise<StepRun> {
   const work = mkdtempSync(join(tmpdir(), `packline-e2e-step-${step.name}-`));
   const lates = resolveLates(opts);
   const user =
