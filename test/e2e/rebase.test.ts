@@ -1,6 +1,6 @@
 /**
  * The rebase plan on real components (README, "Rebase"): versions built by packline's own plan on a run image of the
- * lab (v1), then rebased, step by step in Docker as restricted pods, by the lab's real lifecycle rebaser onto a
+ * lab (v1, named in the run.toml of a builder made from the lab's), then rebased, step by step in Docker as restricted pods, by the lab's real lifecycle rebaser onto a
  * patched run image (v2: the same stack with one OS file changed), in the real registry with authentication.
  * Checked: app layers byte-identical (same blobs), OS layers new with the patched file in the image, labels, creation
  * time and rebased-from right, the app still runs; a second rebase changes nothing; the floating-tag rule; a refused
@@ -11,7 +11,7 @@ import { REBASE_EXIT, REBASE_LABELS } from "../../src/core/plan/rebase-scripts.j
 import { BUILD_INPUTS_LABEL } from "../../src/core/plan/scripts.js";
 import { docker, e2eState, fetchFromImage, registryClient, startRegistry, stopRegistry, uniqueRepository } from "./harness.js";
 import { planFor, runPlan } from "./packline.js";
-import { PATCHED_FILE, pushRunImage, type RebaseRun, rebasePlanFor, runRebase } from "./rebase.js";
+import { PATCHED_FILE, pushBuilder, pushRunImage, type RebaseRun, rebasePlanFor, runRebase } from "./rebase.js";
 
 /** 2026-01-01T00:00:00Z: a creation time the rebaser alone would lose (it dates images 1980). */
 const CREATED = 1767225600;
@@ -34,6 +34,7 @@ describe("packline's rebase plan -> the real lifecycle rebaser and registry, as 
   const repository = uniqueRepository("e2e/rebase");
   const runRepository = uniqueRepository("e2e/rebase-run");
   const runName = `${s.registry}/${runRepository}:stack`;
+  const builder = `${s.registry}/${uniqueRepository("e2e/rebase-builder")}:1`;
   const built: Record<string, string> = {};
   let runV1: string;
   let runV2: string;
@@ -41,13 +42,14 @@ describe("packline's rebase plan -> the real lifecycle rebaser and registry, as 
 
   beforeAll(async () => {
     runV1 = await pushRunImage(runName, "v1");
+    await pushBuilder(builder, runName);
     for (const tag of ["v1.0.0", "v1.0.1"]) {
-      const run = await runPlan(planFor(repository, { tag, runImage: runName, creationTime: String(CREATED) }));
+      const run = await runPlan(planFor(repository, { tag, builder, creationTime: String(CREATED) }));
       expect(run.failed?.output).toBeUndefined();
       built[tag.slice(1)] = run.digest!;
     }
     runV2 = await pushRunImage(runName, "v2");
-    first = await runRebase(rebasePlanFor(repository, "v1.0.0"));
+    first = await runRebase(rebasePlanFor(repository, "v1.0.0", { builder }));
     console.log(
       `rebase 1.0.0: check ${first.seconds.check.toFixed(2)} s, rebaser ${first.seconds.rebase?.toFixed(2)} s, release ${first.seconds.release?.toFixed(2)} s, total ${first.seconds.total.toFixed(2)} s`,
     );
@@ -117,7 +119,7 @@ describe("packline's rebase plan -> the real lifecycle rebaser and registry, as 
 
   it("rebase again: nothing changes (the check finds the version on the run image, its digest is the result)", async () => {
     const before = await tagDigests(repository);
-    const again = await runRebase(rebasePlanFor(repository, "v1.0.0"));
+    const again = await runRebase(rebasePlanFor(repository, "v1.0.0", { builder }));
     expect(again.failed?.output).toBeUndefined();
     expect(again.outcome).toBe("current");
     expect(again.digest).toBe(first.digest);
@@ -126,7 +128,7 @@ describe("packline's rebase plan -> the real lifecycle rebaser and registry, as 
   });
 
   it("rebasing the newest patch moves the floating tags that hold it", async () => {
-    const newest = await runRebase(rebasePlanFor(repository, "1.0.1"));
+    const newest = await runRebase(rebasePlanFor(repository, "1.0.1", { builder }));
     expect(newest.failed?.output).toBeUndefined();
     expect(newest.moved).toEqual(["1.0", "1", "latest"]);
     const tags = await tagDigests(repository);
@@ -136,11 +138,11 @@ describe("packline's rebase plan -> the real lifecycle rebaser and registry, as 
 
   it("refused: a version that does not exist, a run image of another name; nothing is published", async () => {
     const before = await tagDigests(repository);
-    const missing = await runRebase(rebasePlanFor(repository, "1.0.9"));
+    const missing = await runRebase(rebasePlanFor(repository, "1.0.9", { builder }));
     expect(missing.check.exitCode).toBe(REBASE_EXIT.refused);
     expect(missing.check.output).toContain("is not published: there is no version 1.0.9");
     // The lab's own run image: the same stack, but not the run image 1.0.0 was built on (the lifecycle would want -force).
-    const other = await runRebase(rebasePlanFor(repository, "1.0.0", { runImage: s.runImage }));
+    const other = await runRebase(rebasePlanFor(repository, "1.0.0", { builder, runImage: s.runImage }));
     expect(other.failed?.exitCode, other.failed?.output).toBe(REBASE_EXIT.refused);
     expect(other.failed?.output).toContain(`${s.runImage} is not the run image 1.0.0 was built on`);
     expect(await tagDigests(repository)).toEqual(before);
@@ -149,11 +151,11 @@ describe("packline's rebase plan -> the real lifecycle rebaser and registry, as 
   it("faults: a wrong password, and the registry stopped before the release, leave every tag as it was", async () => {
     await pushRunImage(runName, "v3"); // so that 1.0.0 (on v2) has something to be rebased onto
     const before = await tagDigests(repository);
-    const wrong = await runRebase(rebasePlanFor(repository, "1.0.0"), { password: `${s.password}-wrong` });
+    const wrong = await runRebase(rebasePlanFor(repository, "1.0.0", { builder }), { password: `${s.password}-wrong` });
     expect(wrong.check.exitCode, wrong.check.output).toBe(REBASE_EXIT.credentials);
     expect(wrong.check.output).not.toContain(s.password);
     let stopped = false;
-    const down = await runRebase(rebasePlanFor(repository, "1.0.0"), {
+    const down = await runRebase(rebasePlanFor(repository, "1.0.0", { builder }), {
       beforeRelease: async () => {
         await stopRegistry();
         stopped = true;
@@ -167,7 +169,7 @@ describe("packline's rebase plan -> the real lifecycle rebaser and registry, as 
     delete before["packline-staging"];
     expect(after).toEqual(before);
     // and once the registry is back, the same rebase completes
-    const retried = await runRebase(rebasePlanFor(repository, "1.0.0"));
+    const retried = await runRebase(rebasePlanFor(repository, "1.0.0", { builder }));
     expect(retried.failed?.output).toBeUndefined();
     expect(retried.outcome).toBe("rebase");
   });

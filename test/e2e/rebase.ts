@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { validateRebase } from "../../src/core/options/rebase.js";
 import { REGISTRY_AUTH_SECRET } from "../../src/core/plan/constants.js";
 import { planRebase, type RebasePlan, type RebaseStep } from "../../src/core/plan/rebase.js";
-import { e2eState, exec, removeTree, runStep, type StepHost, type StepRun } from "./harness.js";
+import { docker, e2eState, exec, removeTree, runStep, type StepHost, type StepRun } from "./harness.js";
 import { registryAuthSecret } from "./packline.js";
 
 /** The file a patched run image changes: the one OS file that differs between the lab's run images v1, v2, v3... */
@@ -47,6 +47,37 @@ export async function pushRunImage(name: string, content: string): Promise<strin
     ]);
     await crane(["append", "-b", s.runImage, "-f", join(dir, "patch.tar"), "-t", name]);
     return (await crane(["digest", name])).stdout.trim();
+  } finally {
+    removeTree(dir);
+  }
+}
+
+/**
+ * Pushes `name` (a tag in the apps registry): the lab's builder with a run.toml that names `runImage`, what a real
+ * builder's run.toml does for its run image (Paketo's names paketobuildpacks/run-jammy-base). The lifecycle records
+ * that name in the image (runImage.image), which is where a rebase finds the run image again; a build's --run-image
+ * not in run.toml is recorded as the builder's own run image instead. Pulled into the lab's daemon, as the harness
+ * reads the builder's user there.
+ */
+export async function pushBuilder(name: string, runImage: string): Promise<void> {
+  const s = e2eState();
+  const dir = mkdtempSync(join(tmpdir(), "packline-e2e-builder-"));
+  try {
+    mkdirSync(join(dir, "root", "cnb"), { recursive: true });
+    writeFileSync(join(dir, "root", "cnb", "run.toml"), `[[images]]\n  image = ${JSON.stringify(runImage)}\n`);
+    await exec("tar", [
+      "--numeric-owner",
+      "--owner=0",
+      "--group=0",
+      "--mtime=@315532801",
+      "-C",
+      join(dir, "root"),
+      "-cf",
+      join(dir, "run.tar"),
+      "cnb",
+    ]);
+    await crane(["append", "-b", s.builderImage, "-f", join(dir, "run.tar"), "-t", name]);
+    await docker(["pull", "-q", name]);
   } finally {
     removeTree(dir);
   }

@@ -121,6 +121,23 @@ metadata() {
   label "$1.paths" io.buildpacks.lifecycle.metadata > "$1.md"
   [ -s "$1.md" ] && paths "$1.md"
 }
+# repo_of REFERENCE: its repository as the lifecycle writes one (go-containerregistry: Docker Hub as index.docker.io,
+# library/ for official images), without tag or digest.
+repo_of() {
+  r=\${1%%@*}
+  case \${r##*/} in *:*) r=\${r%:*} ;; esac
+  case $r in
+    */*) first=\${r%%/*} ;;
+    *) first="" ;;
+  esac
+  case $first in
+    *.* | *:* | localhost) ;;
+    *) r="docker.io/$r" ;;
+  esac
+  case $r in docker.io/*) r="index.docker.io/\${r#docker.io/}" ;; esac
+  case $r in index.docker.io/*/*) ;; index.docker.io/*) r="index.docker.io/library/\${r#index.docker.io/}" ;; esac
+  echo "$r"
+}
 # The diff ids of an image config (paths file), one a line, in order.
 diff_ids() { grep '^\\."rootfs"\\."diff_ids"\\[' "$1" | cut -f 2; }
 # The layer digests of an image manifest (paths file), one a line, in order.
@@ -152,6 +169,18 @@ if [ -z "$run" ]; then
   run=$(text $d/from.json.md.paths '."runImage"."image"')
   [ -n "$run" ] || run=$(text $d/from.json.md.paths '."stack"."runImage"."image"')
   [ -n "$run" ] || refuse "$ref records no run image name: give the run image with --run-image."
+  # The lifecycle records the builder's run image (run.toml) when a build's --run-image is not listed there, so the
+  # name may not be the image the version stands on (runImage.reference): rebasing onto it would swap the OS.
+  used=$(text $d/from.json.md.paths '."runImage"."reference"')
+  if [ -n "$used" ]; then
+    named=no
+    for name in "$run" $(grep '^."runImage"."mirrors"[' $d/from.json.md.paths | cut -f 2 | sed 's/^"//; s/"$//'); do
+      if [ "$(repo_of "$name")" = "$(repo_of "$used")" ]; then named=yes; fi
+    done
+    if [ "$named" = no ]; then
+      refuse "$ref stands on $used, but its buildpacks metadata names the run image $run (the lifecycle records the builder's run image when the build's run image is not listed in the builder's run.toml): a rebase would swap in another OS, and the lifecycle refuses any other run image; rebuild the version with a builder whose run.toml lists its run image."
+    fi
+  fi
 fi
 if ! fetch config "$run" $d/run.json; then
   refuse "the run image $run does not exist: give a run image that does (--run-image), or check its name."

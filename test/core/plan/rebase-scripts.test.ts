@@ -275,6 +275,15 @@ describe.each(SHELLS)("the rebase scripts under %s", (shell) => {
       ["a version the lifecycle marked not rebasable", () => relabel({ "io.buildpacks.rebasable": "false" }), "is marked not rebasable"],
       ["a version its owner marked not rebasable", () => relabel({ [REBASE_LABELS.rebasable]: "false" }), "is marked not rebasable"],
       ["a run image that does not exist", () => delete reg.tags[RUN], `the run image ${RUN} does not exist`],
+      [
+        "a version built on another run image than its metadata names (a --run-image the builder's run.toml lacks)",
+        () => {
+          const metadata = JSON.parse(configOf(reg, released).config.Labels["io.buildpacks.lifecycle.metadata"]);
+          metadata.runImage.reference = `elsewhere.example.com/custom/run@${runV1}`;
+          relabel({ "io.buildpacks.lifecycle.metadata": JSON.stringify(metadata) });
+        },
+        "stands on elsewhere.example.com/custom/run@",
+      ],
     ])("refuses %s (exit 4, nothing claimed)", (_what, change, message) => {
       reg.tags[RUN] = runV2;
       change();
