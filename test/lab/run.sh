@@ -2,6 +2,7 @@
 # Runs a real-component suite in the lab, from start to end, as root:
 #   test/lab/run.sh e2e [vitest args...]    npm run test:e2e   (vitest.e2e.config.ts)
 #   test/lab/run.sh bench [args...]         npm run bench:e2e  (test/e2e/bench.ts)
+#   test/lab/run.sh bench-rebase            npm run bench:rebase (test/e2e/bench-rebase.ts)
 #
 #   1. on the host (the Go module proxy, npm and Debian mirrors are reachable only from here): lab.sh up builds what
 #      is missing (cached: seconds once built) and starts the lab, or reuses the running one with
@@ -19,7 +20,8 @@ suite="${1:-}"
 case "$suite" in
   e2e) cmd=("$REPO_ROOT/node_modules/.bin/vitest" run --config vitest.e2e.config.ts "$@") ;;
   bench) cmd=("$REPO_ROOT/node_modules/.bin/tsx" test/e2e/bench.ts "$@") ;;
-  *) die "usage: test/lab/run.sh e2e|bench [args...]" ;;
+  bench-rebase) cmd=("$REPO_ROOT/node_modules/.bin/tsx" test/e2e/bench-rebase.ts "$@") ;;
+  *) die "usage: test/lab/run.sh e2e|bench|bench-rebase [args...]" ;;
 esac
 require_root
 cd "$REPO_ROOT"
