@@ -1,6 +1,6 @@
 /**
- * Every script packline embeds goes through shellcheck: the cluster's own (resolve, version, builder user, clone,
- * prepare, the late-value preludes) and the plan's (check, release, the creator's wrapper), as they stand in every
+ * Every script packline embeds goes through shellcheck: the cluster's own (source, version, builder user, the
+ * late-value preludes) and the plan's (check, release, the creator's wrapper), as they stand in every
  * exported workflow of the Argo variants
  * (with the `$$` Kubernetes turns back into `$`) and in the plans the engine runs. POSIX sh, every severity.
  * Without shellcheck elsewhere, it says so and these tests do not run; under CI=true that is a failure (`.ci/run`
@@ -64,15 +64,11 @@ describe.runIf(shellcheck !== undefined)("shellcheck over every embedded script"
   it("finds the cluster's and the plan's scripts", () => {
     const where = [...scripts.values()].flat().join("\n");
     for (const name of [
-      "build/resolve",
+      "build/source",
       "builder-user/version",
       "builder-user/main",
       "build/check (prelude)",
       "build/check",
-      "build/clone (prelude)",
-      "build/clone",
-      "build/prepare (prelude)",
-      "build/prepare",
       "build/build (prelude)",
       "build/main (prelude)",
       "build/main",

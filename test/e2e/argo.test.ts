@@ -1,7 +1,7 @@
 /**
  * The exported Argo build pod, run in Docker the way a kubelet runs it under the restricted pod standard: the
- * template's volumes, its init containers in order (resolve finding the lab fixture's commit, check, clone fetching it,
- * prepare writing the plan's files, the creator), then its main container, the release; the build's containers as
+ * template's volumes, its init containers in order (the source container checking the version, cloning the lab
+ * fixture's commit and writing the plan's files, the check, the creator), then its main container, the release; the build's containers as
  * the builder's CNB user (read by the `builder-user` pod), the helper images' as their nonroot user, all without
  * capabilities or privilege escalation. The creator pushes the same image as the plan's own build step of the same
  * files: the cluster path equals the local path.
@@ -82,10 +82,10 @@ describe("the exported Argo build pod == the plan's build step, under the restri
       );
       try {
         expect(run.exitCode, run.output).toBe(0);
-        // resolve, check, clone, prepare, build, release
-        expect(run.argvs).toHaveLength(6);
+        // source, check, build, release
+        expect(run.argvs).toHaveLength(4);
         for (const [i, argv] of run.argvs.entries()) {
-          const builderUser = i >= 2 && i <= 4;
+          const builderUser = i === 0 || i === 2;
           expect(argv).toEqual(
             expect.arrayContaining([
               "--user",
@@ -116,7 +116,7 @@ describe("the exported Argo build pod == the plan's build step, under the restri
     });
   }
 
-  it("a version the rule refuses stops in resolve with packline's message", async () => {
+  it("a version the rule refuses stops in the version check with packline's message", async () => {
     const yaml = exportFor(uniqueRepository("e2e/argo-bad"), "workflow-template");
     const template = ((parse(yaml) as Obj).spec.templates as Obj[]).find((t) => t.name === "builder-user")!;
     // the builder-user pod's first container: the version check, before the builder image is pulled

@@ -358,7 +358,7 @@ export async function runArgoBuildPod(
     mkdirSync(dir, { recursive: true });
     if (volume.emptyDir || volume.persistentVolumeClaim) {
       // An emptyDir is 0777; with an fsGroup the kubelet gives it that group and the setgid bit, which every folder
-      // made in it inherits (what the clone and prepare containers undo for the folders the image records).
+      // made in it inherits (what the source container undoes for the folders the image records).
       chmodSync(dir, 0o777);
       if (podSecurity.fsGroup !== undefined) {
         execFileSync("chown", [`0:${podSecurity.fsGroup}`, dir]);

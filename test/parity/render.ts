@@ -18,6 +18,7 @@ import { expect } from "vitest";
 import { parse } from "yaml";
 import { exportArgo } from "../../src/backends/argo/export.js";
 import { shellWord } from "../../src/backends/argo/late-prelude.js";
+import { PREPARE_MARK } from "../../src/backends/argo/scripts.js";
 import { VERSION_CHECK } from "../../src/backends/argo/version-script.js";
 import { kubeLiteral } from "../../src/backends/argo/workflow.js";
 import { runPlan } from "../../src/backends/dagger/runner.js";
@@ -108,9 +109,9 @@ export interface ArgoSide {
   readonly raw: Record<StepName, { argv: string[]; env: [string, string][]; fromPrelude: Set<string> }>;
   /** The cluster's plan (its version a parameter). */
   readonly plan: BuildPlan;
-  /** What the clone init container fetches. */
+  /** What the source init container fetches. */
   readonly cloned: { url: string; ref: string };
-  /** Every value the prepare container carries. */
+  /** Every value of the plan's files the source container carries. */
   readonly prepareEnv: string[];
 }
 
@@ -157,12 +158,13 @@ export function argoSide(options: ParityOptions, dagger: DaggerSide): ArgoSide {
 
   const rendered = {} as Record<StepName, Rendered>;
   const rawTexts = {} as ArgoSide["raw"];
-  const clone = podContainer(pod, "clone") as { env: Obj[]; volumeMounts: Obj[] };
-  const v = (n: string) => inTemplate(String(clone.env.find((e) => e.name === n)?.value ?? ""));
+  // The source container clones, then writes the plan's files (the part of its script after PREPARE_MARK).
+  const source = podContainer(pod, "source") as { command: string[]; env: Obj[]; volumeMounts: Obj[] };
+  const v = (n: string) => inTemplate(String(source.env.find((e) => e.name === n)?.value ?? ""));
   const cloned = { url: v("PACKLINE_REPO"), ref: v("PACKLINE_REF") || v("PACKLINE_TAG") };
-  const prepare = (pod.initContainers as Obj[]).find((i) => i.name === "prepare") as { command: string[]; env: Obj[] } | undefined;
-  const prepareEnv = prepare ? prepare.env.map((e) => String(e.value)) : [];
-  const cloneVolume = clone.volumeMounts[0]?.name;
+  const prepare = scriptOf(source).includes(PREPARE_MARK) ? source : undefined;
+  const prepareEnv = source.env.filter((e) => String(e.name).startsWith("PACKLINE_FILE_")).map((e) => String(e.value));
+  const cloneVolume = source.volumeMounts[0]?.name;
   for (const name of STEPS) {
     const step = plan.steps[name];
     const c = podContainer(pod, name) as { name: string; image: string; command: string[]; env?: Obj[]; workingDir: string; volumeMounts: Obj[] };
@@ -275,7 +277,8 @@ function runPrepare(prepare: { command: string[]; env: Obj[] }): Record<string, 
   const root = mkdtempSync(join(tmpdir(), "packline-parity-prepare-"));
   try {
     // The script quotes every path ('/platform/...'): run it with those paths under the scratch root.
-    const script = scriptOf(prepare).replace(/ '\//g, ` "$PACKLINE_ROOT"'/`);
+    const whole = scriptOf(prepare);
+    const script = whole.slice(whole.indexOf(PREPARE_MARK)).replace(/ '\//g, ` "$PACKLINE_ROOT"'/`);
     const env = Object.fromEntries(prepare.env.map((e) => [e.name!, String(e.value)]));
     execFileSync("sh", ["-c", script], { env: { PATH: process.env.PATH, PACKLINE_ROOT: root, ...env }, stdio: "pipe" });
     const files: Record<string, string> = {};

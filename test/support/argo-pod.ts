@@ -1,6 +1,6 @@
 /**
- * The exported build pod, taken apart for tests: its containers by name (the init containers resolve, check, clone,
- * prepare, build; the main container is the release), the step's own argv behind a container's late-value prelude
+ * The exported build pod, taken apart for tests: its containers by name (the init containers source, check, build;
+ * the main container is the release), the step's own argv behind a container's late-value prelude
  * (src/backends/argo/late-prelude.ts), and what that prelude exports when it runs with sh over given files.
  */
 import { spawnSync } from "node:child_process";

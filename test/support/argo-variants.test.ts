@@ -39,7 +39,7 @@ describe("argoVariants", () => {
   it("containersOf finds init containers too", () => {
     const { document } = renderVariant(variants[0]!);
     const names = containersOf(document).map(({ template, container }) => `${template}/${container.name ?? "main"}`);
-    expect(names).toContain("build/clone");
+    expect(names).toContain("build/source");
     expect(names).toContain("build/main");
   });
 });

@@ -1,11 +1,11 @@
 /**
  * `packline argo` / `dagger call argo`: options -> plan -> workflow -> YAML. Pure: the same input gives the same bytes.
  */
-import { stringify } from "yaml";
 import type { RawInput } from "../../core/options/input.js";
 import { validateArgo } from "../../core/options/validate.js";
 import { planBuild } from "../../core/plan/planner.js";
 import { renderWorkflow } from "./workflow.js";
+import { workflowYaml } from "./yaml-text.js";
 
 export interface ArgoExport {
   readonly yaml: string;
@@ -27,7 +27,7 @@ export function exportArgo(raw: RawInput, output: { readonly file?: string } = {
   const kind = workflow.kind as ArgoExport["kind"];
   const tag = build.version.kind === "parameter" ? build.version.default?.input : undefined;
   return {
-    yaml: header(kind, argo.name, tag, output.file) + stringify(workflow, { lineWidth: 0, aliasDuplicateObjects: false }),
+    yaml: header(kind, argo.name, tag, output.file) + workflowYaml(workflow),
     warnings: argo.warnings,
     kind,
     name: argo.name,

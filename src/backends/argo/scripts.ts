@@ -1,20 +1,17 @@
 /**
- * The small POSIX sh scripts of the cluster's own steps (resolve, builder user, clone, prepare). They read every
+ * The small POSIX sh scripts of the cluster's own steps (the source, the builder's user). They read every
  * value from environment variables, never from their own text, so no user value is ever parsed as shell code or
  * as an Argo template.
  */
 import { VERSION_CHECK } from "./version-script.js";
 
 /**
- * The resolve step's exit codes: 1 a retry may fix; a retry cannot fix a bad version (2, version-script.ts), refused
- * git credentials (3) or a ref that does not exist (4).
+ * The source container's exit codes: 1 a retry may fix (the network, the git server); a retry cannot fix a bad version
+ * (2, version-script.ts), refused git credentials (3) or a ref that does not exist (4).
  */
-export const RESOLVE_EXIT = { transient: 1, credentials: 3, missingRef: 4 } as const;
+export const SOURCE_EXIT = { transient: 1, credentials: 3, missingRef: 4 } as const;
 
-/** The clone init container's own exit code: the ref points elsewhere than when resolved (a retry cannot fix it). */
-export const CLONE_EXIT = { moved: 4 } as const;
-
-/** Where the resolve step writes its outputs. */
+/** Where the pod's containers write the late values they pass on (an emptyDir every container mounts). */
 export const RESOLVE_OUT = "/tmp/packline";
 
 const GIT_CREDENTIALS = `if [ -n "\${GIT_PASSWORD:-}" ]; then
@@ -22,31 +19,57 @@ const GIT_CREDENTIALS = `if [ -n "\${GIT_PASSWORD:-}" ]; then
   git config --global credential.helper '!f() { echo "username=\${GIT_USERNAME:-git}"; echo "password=\${GIT_PASSWORD}"; }; f'
 fi`;
 
-/** Checks the version, then finds the commit the ref names and its time without fetching the tree. */
-export const RESOLVE_SCRIPT = `set -eu
-export LC_ALL=C HOME=${RESOLVE_OUT}
+/**
+ * Where the source container mounts the build's volumes, and the folder in each that the build container mounts
+ * (subPath): the checkout, the lifecycle's layers dir.
+ */
+export const CLONE = { mount: "/packline/source", dir: "app" } as const;
+export const LAYERS = { mount: "/packline/layers", dir: "layers" } as const;
+
+/**
+ * The pod's first container: checks the version (a bad one fails before any other image is pulled), then clones the
+ * ref like Dagger's git(url).ref(ref).tree({discardGitDir: true}): one shallow fetch, submodules included (shallowly),
+ * the top-level .git removed, and writes the commit and its time. One fetch gives the commit and the tree, so no ref
+ * can move between the two. The lifecycle puts the modes of the app's folders into the image, so the tree must have
+ * a checkout's modes, not the volume's: the checkout goes into a folder the script makes itself (0755), and the setgid
+ * bit a volume with an fsGroup hands down to every folder made in it is taken off again.
+ */
+export const SOURCE_SCRIPT = `set -eu
+export LC_ALL=C HOME=/tmp
 out=${RESOLVE_OUT}
 mkdir -p "$out"
 ${VERSION_CHECK}ref="\${PACKLINE_REF:-$PACKLINE_TAG}"
 ${GIT_CREDENTIALS}
-git init -q "$out/repo"
-cd "$out/repo"
-if ! git fetch -q --depth 1 --filter=tree:0 -- "$PACKLINE_REPO" "$ref" 2> "$out/error"; then
+dir="${CLONE.mount}/${CLONE.dir}"
+rm -rf "$dir"
+mkdir -m 0755 "$dir"
+chmod 0755 "$dir"
+cd "$dir"
+git init -q
+if ! git fetch -q --depth 1 -- "$PACKLINE_REPO" "$ref" 2> "$out/error"; then
   cat "$out/error" >&2
   if grep -Eqi 'authentication failed|could not read username|403|401' "$out/error"; then
     echo "packline: $PACKLINE_REPO refused the credentials: check the git secret's token." >&2
-    exit ${RESOLVE_EXIT.credentials}
+    exit ${SOURCE_EXIT.credentials}
   fi
   if grep -Eqi "couldn't find remote ref|not our ref|no such ref|not found" "$out/error"; then
     echo "packline: $PACKLINE_REPO has no ref \\"$ref\\": push the tag, or give the ref to build with -p ref=<tag, branch or commit>." >&2
-    exit ${RESOLVE_EXIT.missingRef}
+    exit ${SOURCE_EXIT.missingRef}
   fi
   echo "packline: could not fetch \\"$ref\\" from $PACKLINE_REPO (a retry may help)." >&2
-  exit ${RESOLVE_EXIT.transient}
+  exit ${SOURCE_EXIT.transient}
 fi
-git log -1 --format=%H FETCH_HEAD | tr -d '\\n' > "$out/commit"
-git log -1 --format=%ct FETCH_HEAD | tr -d '\\n' > "$out/commit-time"
+git checkout -q FETCH_HEAD
+git log -1 --format=%H HEAD | tr -d '\\n' > "$out/commit"
+git log -1 --format=%ct HEAD | tr -d '\\n' > "$out/commit-time"
 echo "$ref is commit $(cat "$out/commit") ($(cat "$out/commit-time"))"
+if ! git -c protocol.file.allow=never submodule update -q --init --recursive --depth=1; then
+  echo "packline: could not fetch the submodules of \\"$ref\\" (a retry may help)." >&2
+  exit ${SOURCE_EXIT.transient}
+fi
+rm -rf .git
+find "$dir" -type d -perm -2000 -exec chmod g-s {} +
+echo "cloned $PACKLINE_REPO at $ref ($(cat "$out/commit"))"
 `;
 
 /** The version check alone (the builder-user pod's first container: a bad version pulls no builder). */
@@ -67,50 +90,17 @@ printf '%s' "$CNB_GROUP_ID" > "$out/gid"
 echo "the builder's CNB user is $CNB_USER_ID:$CNB_GROUP_ID"
 `;
 
-/**
- * Where the init containers mount the build's volumes, and the folder in each that the build container mounts
- * (subPath): the clone's checkout, the lifecycle's layers dir.
- */
-export const CLONE = { mount: "/packline/source", dir: "app" } as const;
-export const LAYERS = { mount: "/packline/layers", dir: "layers" } as const;
+/** The first line of the prepare part of the source container's script. */
+export const PREPARE_MARK = "# prepare the build: the layers folder, the plan's files";
 
 /**
- * Clones the commit the resolve step found, like Dagger's git(url).ref(ref).tree({discardGitDir: true}): a shallow
- * fetch of the ref, submodules included (shallowly), then the top-level .git removed. The lifecycle puts the modes
- * of the app's folders into the image, so the tree must have a checkout's modes, not the volume's: the checkout goes
- * into a folder the clone makes itself (0755), and the setgid bit a volume with an fsGroup hands down to every
- * folder made in it is taken off again.
- */
-export const CLONE_SCRIPT = `set -eu
-export LC_ALL=C HOME=/tmp
-ref="\${PACKLINE_REF:-$PACKLINE_TAG}"
-${GIT_CREDENTIALS}
-dir="${CLONE.mount}/${CLONE.dir}"
-rm -rf "$dir"
-mkdir -m 0755 "$dir"
-chmod 0755 "$dir"
-cd "$dir"
-git init -q
-git fetch -q --depth 1 -- "$PACKLINE_REPO" "$ref"
-git checkout -q FETCH_HEAD
-if [ "$(git rev-parse HEAD)" != "$PACKLINE_COMMIT" ]; then
-  echo "packline: $ref moved from $PACKLINE_COMMIT to $(git rev-parse HEAD) while the build started: submit it again." >&2
-  exit ${CLONE_EXIT.moved}
-fi
-git -c protocol.file.allow=never submodule update -q --init --recursive --depth=1
-rm -rf .git
-find "$dir" -type d -perm -2000 -exec chmod g-s {} +
-echo "cloned $PACKLINE_REPO at $ref ($PACKLINE_COMMIT)"
-`;
-
-/**
- * Prepares the build pod before the lifecycle starts: makes the layers folder (0755, without the setgid bit a volume
+ * The source container's last part, which prepares the build before the lifecycle starts: makes the layers folder (0755, without the setgid bit a volume
  * with an fsGroup hands down: the lifecycle puts the modes of /layers and what it makes in it into the image), and
  * writes the plan's files from base64 env values (base64 cannot contain "{{", quotes or "$", so a value reaches the
  * file byte for byte whatever it holds).
  */
 export function prepareScript(files: readonly { path: string; env: string }[], dirs: readonly string[] = []): string {
-  const lines = ["set -eu"];
+  const lines = [PREPARE_MARK, "set -eu"];
   for (const dir of dirs) {
     // -m applies to the last folder only (shellcheck's SC2174), the one that matters: its parent is the volume's mount.
     lines.push("# shellcheck disable=SC2174", `mkdir -p -m 0755 ${shellQuote(dir)}`, `chmod 0755 ${shellQuote(dir)}`);

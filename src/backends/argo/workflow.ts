@@ -2,10 +2,11 @@
  * The Argo backend: a plan rendered as an Argo Workflow or WorkflowTemplate (plain objects; export.ts prints YAML).
  *
  * A build is one pod (kpack's shape): its init containers run in order, and the first that fails stops the pod:
- * `resolve` (the version check, then the commit the ref names), `check` (is the version published already?),
- * `clone`, `prepare` (the plan's files, the layers folder), `build` (the creator); its main container is `release`,
- * whose files are the pod's outputs. Each pod costs a round of the controller (about 10 s: README, "Argo"), so the
- * steps that used to be five pods are now containers of one. Late values (the version, the commit, the check's
+ * `source` (the version check, then the clone of the ref, its commit, and the plan's files and the layers folder),
+ * `check` (is the version published already?), `build` (the creator); its main container is `release`, whose files
+ * are the pod's outputs. Each pod costs a round of the controller (about 10 s: README, "Argo"), and each init
+ * container a start and the kubelet's notice of its end (about a second), so the steps are as few containers as
+ * their images allow: what runs in the git image is one container. Late values (the version, the commit, the check's
  * outcome, the build's report) pass between containers as files on a volume they all mount (late-prelude.ts).
  *
  * Without `--build-user`, a first pod reads the builder image's CNB user (after the version check, in an init
@@ -22,18 +23,7 @@ import { type BuildPlan, type ContainerStep, type Late, outputPath, type PlanTex
 import { latesOf } from "../../core/plan/text.js";
 import type { EnvVar } from "../../core/plan/types.js";
 import { fileLatesOf, latePrelude, type PreludeSpec, shellOf } from "./late-prelude.js";
-import {
-  BUILDER_USER_SCRIPT,
-  CLONE,
-  CLONE_EXIT,
-  CLONE_SCRIPT,
-  LAYERS,
-  prepareScript,
-  RESOLVE_EXIT,
-  RESOLVE_OUT,
-  RESOLVE_SCRIPT,
-  VERSION_ONLY_SCRIPT,
-} from "./scripts.js";
+import { BUILDER_USER_SCRIPT, CLONE, LAYERS, prepareScript, RESOLVE_OUT, SOURCE_EXIT, SOURCE_SCRIPT, VERSION_ONLY_SCRIPT } from "./scripts.js";
 import { BAD_VERSION_EXIT } from "./version-script.js";
 
 type Obj = Record<string, unknown>;
@@ -47,7 +37,7 @@ const GLOBAL_LATES: Partial<Record<Late, string>> = {
   "run-id": "{{workflow.uid}}",
 };
 
-/** The volume the pod's containers pass late values through (the resolve and crane steps' own folder). */
+/** The volume the pod's containers pass late values through (the source and crane steps' own folder). */
 const LATE_VOLUME = "packline-tmp";
 
 /** The pod's outputs: the files the release (main) container sees, and what each is. */
@@ -207,12 +197,12 @@ function executorPatch(podSecurity?: Obj): string {
 
 /**
  * The pod is the unit a retry re-runs: a pod error (evicted, deleted, the node gone), or an init container's
- * failure a retry can fix. Argo reports an init container's failure with the main container's exit code unknown (-1)
+ * failure a retry can fix (the source's fetch, the check's registry requests, the creator's registry errors). Argo reports an init container's failure with the main container's exit code unknown (-1)
  * and the message "<container>: Error (exit code N)". The release (main container) retries its own transient
  * failures in place (late-prelude.ts): it comes after the build, which a new pod would run again.
  * ([(] and [)]: expr's string literals take no backslash escapes of parentheses.)
  */
-function podRetry(argo: ArgoOptions, transient: readonly { container: string; codes: readonly number[] }[], alsoWhen?: string): Obj {
+function podRetry(argo: ArgoOptions, transient: readonly { container: string; codes: readonly number[] }[]): Obj {
   if (argo.retries === 0) return {};
   const failed = transient
     .filter((t) => t.codes.length > 0)
@@ -221,7 +211,6 @@ function podRetry(argo: ArgoOptions, transient: readonly { container: string; co
         ? `asInt(lastRetry.exitCode) in [${t.codes.join(", ")}]`
         : `lastRetry.message matches '^${t.container}: .*[(]exit code (${t.codes.join("|")})[)]'`,
     );
-  if (alsoWhen) failed.push(`(${alsoWhen})`);
   return {
     retryStrategy: {
       // IntOrString fields are strings: the schema (and some validators) refuse bare numbers.
@@ -322,11 +311,10 @@ function stepContainer(plan: BuildPlan, step: ContainerStep, prelude?: Wrap["pre
 }
 
 /**
- * The build pod: resolve, check, clone, prepare and the build as init containers (in this order; the first failure
- * stops the pod), the release as its main container, all with emptyDir volumes (as kpack does): nothing outlives the
- * pod, and no volume claim is needed. Late values pass as files on one volume (late-prelude.ts). After a check that
- * finds the version published, the clone, prepare, build and release do nothing, and the check's digest is the
- * output.
+ * The build pod: the source, the check and the build as init containers (in this order; the first failure stops the
+ * pod), the release as its main container, all with emptyDir volumes (as kpack does): nothing outlives the pod, and no
+ * volume claim is needed. Late values pass as files on one volume (late-prelude.ts). After a check that finds the
+ * version published, the build and release do nothing, and the check's digest is the output.
  */
 function podTemplate(plan: BuildPlan, argo: ArgoOptions, name: string, detectUser: boolean): Obj {
   const { check, build, release } = plan.steps;
@@ -336,7 +324,7 @@ function podTemplate(plan: BuildPlan, argo: ArgoOptions, name: string, detectUse
   }
   const restricted = !build.privileged;
   const files = build.files.map((file, i) => ({ path: file.path, env: `PACKLINE_FILE_${i}`, value: file.contents }));
-  // The creator's source and layers are folders the init containers make in their volumes (see scripts.ts).
+  // The creator's source and layers are folders the source container makes in their volumes (see scripts.ts).
   const layersFolder = restricted && build.mounts.some((m) => m.volume === VOLUMES.layers);
   const mountOf = (volume: string, path: string, readOnly?: boolean): Obj => ({
     name: volume,
@@ -352,60 +340,29 @@ function podTemplate(plan: BuildPlan, argo: ArgoOptions, name: string, detectUse
     ...(Object.keys(argo.resources.requests).length > 0 ? { requests: argo.resources.requests } : {}),
     ...(Object.keys(argo.resources.limits).length > 0 ? { limits: argo.resources.limits } : {}),
   };
-  const resolve: Obj = {
-    name: "resolve",
+  // The plan's files land on the volumes the build reads them from, mounted where the build mounts them.
+  const fileMounts = buildMounts.filter((m) => files.some((f) => f.path.startsWith(`${String(m.mountPath)}/`)) && m.name !== VOLUMES.source);
+  const prepare = files.length === 0 && !layersFolder ? "" : prepareScript(files, layersFolder ? [`${LAYERS.mount}/${LAYERS.dir}`] : []);
+  const source: Obj = {
+    name: "source",
     image: IMAGES.git,
-    command: ["sh", "-c", kubeLiteral(RESOLVE_SCRIPT)],
+    command: ["sh", "-c", kubeLiteral(SOURCE_SCRIPT + prepare)],
     env: [
       { name: "PACKLINE_TAG", value: submitted("tag") },
       { name: "PACKLINE_REF", value: submitted("ref") },
       { name: "PACKLINE_REPO", value: kubeLiteral(plan.source.url) },
       ...gitCredentials(argo),
+      ...files.map((f) => ({ name: f.env, value: Buffer.from(f.value, "utf8").toString("base64") })),
     ],
-    volumeMounts: [LATE_MOUNT],
-    securityContext: TOOL_CONTAINER,
-  };
-  const clone: Obj = {
-    ...wrapped(plan, {
-      name: "clone",
-      image: IMAGES.git,
-      command: ["sh", "-c", kubeLiteral(CLONE_SCRIPT)],
-      env: [
-        { name: "PACKLINE_REPO", value: kubeLiteral(plan.source.url) },
-        { name: "PACKLINE_REF", value: submitted("ref") },
-        { name: "PACKLINE_TAG", value: submitted("tag") },
-        ...gitCredentials(argo),
-      ],
-      lateEnv: [{ name: "PACKLINE_COMMIT", value: [{ late: "commit" }] }],
-      prelude: { skipWhenPublished: skip },
-    }),
     volumeMounts: [
       { name: VOLUMES.source, mountPath: CLONE.mount },
-      { ...LATE_MOUNT, readOnly: true },
+      ...fileMounts.map(({ subPath: _s, readOnly: _r, ...m }) => m),
+      ...(layersFolder ? [{ name: VOLUMES.layers, mountPath: LAYERS.mount }] : []),
+      LATE_MOUNT,
     ],
-    securityContext: buildSecurity,
+    // The creator's user owns the checkout (buildpacks may write into the app); the pack image reads it as root.
+    securityContext: restricted ? RESTRICTED_CONTAINER : TOOL_CONTAINER,
   };
-  const prepare: Obj[] =
-    files.length === 0 && !layersFolder
-      ? []
-      : [
-          {
-            ...wrapped(plan, {
-              name: "prepare",
-              image: build.image,
-              command: ["sh", "-c", kubeLiteral(prepareScript(files, layersFolder ? [`${LAYERS.mount}/${LAYERS.dir}`] : []))],
-              env: files.map((f) => ({ name: f.env, value: Buffer.from(f.value, "utf8").toString("base64") })),
-              lateEnv: [],
-              prelude: skip ? { skipWhenPublished: true } : undefined,
-            }),
-            volumeMounts: [
-              ...buildMounts.filter((m) => m.name === VOLUMES.platform),
-              ...(layersFolder ? [{ name: VOLUMES.layers, mountPath: LAYERS.mount }] : []),
-              { ...LATE_MOUNT, readOnly: true },
-            ],
-            securityContext: buildSecurity,
-          },
-        ];
   const report = outputPath(build, "report");
   const buildContainer: Obj = {
     ...stepContainer(plan, build, skip ? { skipWhenPublished: true } : undefined),
@@ -441,23 +398,17 @@ function podTemplate(plan: BuildPlan, argo: ArgoOptions, name: string, detectUse
   return {
     name,
     inputs: detectUser ? { parameters: [{ name: "tag" }, { name: "ref" }, { name: "uid" }, { name: "gid" }] } : MAIN_INPUTS,
-    ...podRetry(
-      argo,
-      [
-        { container: "resolve", codes: [RESOLVE_EXIT.transient] },
-        { container: "check", codes: check.transientExitCodes ?? [] },
-        { container: "build", codes: build.transientExitCodes ?? [] },
-      ],
-      // The clone: the resolve step has checked the ref and the credentials, so what fails now is the network or the
-      // server; but not a ref that moved since.
-      `lastRetry.message matches '^clone: ' && !(lastRetry.message matches '[(]exit code ${CLONE_EXIT.moved}[)]')`,
-    ),
+    ...podRetry(argo, [
+      { container: "source", codes: [SOURCE_EXIT.transient] },
+      { container: "check", codes: check.transientExitCodes ?? [] },
+      { container: "build", codes: build.transientExitCodes ?? [] },
+    ]),
     ...(podSecurity ? { securityContext: podSecurity } : {}),
     // The builder's user, read by the builder-user pod, can only reach the pod's security context this way.
     podSpecPatch: detectUser
       ? executorPatch({ runAsUser: "{{inputs.parameters.uid}}", runAsGroup: "{{inputs.parameters.gid}}", fsGroup: "{{inputs.parameters.gid}}" })
       : executorPatch(),
-    initContainers: [resolve, checkContainer, clone, ...prepare, buildContainer],
+    initContainers: [source, checkContainer, buildContainer],
     container: main,
     volumes: [
       ...volumeNames.map((v) =>
@@ -481,7 +432,7 @@ function podTemplate(plan: BuildPlan, argo: ArgoOptions, name: string, detectUse
     },
     metadata: {
       annotations: {
-        "packline.dev/exit-codes": `resolve: ${BAD_VERSION_EXIT} bad version, ${RESOLVE_EXIT.credentials} git credentials, ${RESOLVE_EXIT.missingRef} no such ref; clone: ${CLONE_EXIT.moved} the ref moved`,
+        "packline.dev/exit-codes": `source: ${BAD_VERSION_EXIT} bad version, ${SOURCE_EXIT.credentials} git credentials, ${SOURCE_EXIT.missingRef} no such ref`,
       },
     },
   };

@@ -2,9 +2,9 @@
  * `--env` values: one limit in every command (MAX_ENV_BYTES), and at that limit the cluster's build pod starts.
  *
  * Linux refuses to start a process with one environment string over 128 KiB (MAX_ARG_STRLEN: "argument list too
- * long"). In the build pod the values travel base64-encoded in the `prepare` init container's env, and the controller
+ * long"). In the build pod the values travel base64-encoded in the `source` init container's env, and the controller
  * adds the whole template as one more env string (ARGO_TEMPLATE, workflow/controller/workflowpod.go) to every init
- * container. The test resolves the build template with Argo's own substitution, gives the prepare container the env
+ * container. The test resolves the build template with Argo's own substitution, gives the source container the env
  * the controller would, and starts a real process with it (execve): it starts at the limit; the control, a value of
  * the size packline accepted before (98 KB), does not.
  */
@@ -28,14 +28,14 @@ beforeAll(async () => {
 /** Go's json.Marshal escapes <, > and & (6 bytes each), as the controller's MustMarshallJSON does. */
 const goJson = (value: unknown) => JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
-/** Starts /bin/sh with the env the controller gives the prepare container; returns the error code, if any. */
+/** Starts /bin/sh with the env the controller gives the source container; returns the error code, if any. */
 async function startPrepare(yaml: string): Promise<{ code?: string; template: number }> {
   const build = await resolveArgoTemplate(yaml, "build", RUN_VARS);
-  const prepare = build.initContainers.find((c: Json) => c.name === "prepare");
+  const prepare = build.initContainers.find((c: Json) => c.name === "source");
   const template = goJson({ ...build, inputs: {} });
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
   for (const e of prepare.env) env[e.name] = e.value;
-  Object.assign(env, { ARGO_CONTAINER_NAME: "prepare", ARGO_TEMPLATE: template, ARGO_NODE_ID: "packline-app-x7k2p-1234567890" });
+  Object.assign(env, { ARGO_CONTAINER_NAME: "source", ARGO_TEMPLATE: template, ARGO_NODE_ID: "packline-app-x7k2p-1234567890" });
   try {
     execFileSync("/bin/sh", ["-c", "exit 0"], { env, stdio: "pipe" });
     return { template: template.length };
@@ -62,7 +62,7 @@ describe("--env values: one limit in every command, and the cluster's build pod 
     expect(messages[0]).toMatch(/^--env values hold 65537 bytes together, over the 65536 \(64 KiB\) packline takes with every command/);
   });
 
-  it("at the limit, in one value or several, the prepare container starts (no ConfigMap offload needed)", async () => {
+  it("at the limit, in one value or several, the source container starts (no ConfigMap offload needed)", async () => {
     for (const values of [env(MAX_ENV_BYTES), Array.from({ length: 8 }, (_, i) => `V${i}=${"v".repeat(MAX_ENV_BYTES / 8)}`)]) {
       const started = await startPrepare(exportArgo({ ...BASE, tag: "v1.2.3", env: values }).yaml);
       expect(started.code).toBeUndefined();
@@ -71,10 +71,10 @@ describe("--env values: one limit in every command, and the cluster's build pod 
     }
   });
 
-  it("control: a 98 KB value, which packline took before, cannot start the prepare container", async () => {
+  it("control: a 98 KB value, which packline took before, cannot start the source container", async () => {
     const document = parse(exportArgo({ ...BASE, tag: "v1.2.3", env: env(MAX_ENV_BYTES) }).yaml);
-    const prepare = templatesOf(document).build.initContainers.find((c: Json) => c.name === "prepare");
-    prepare.env[0].value = Buffer.from("x".repeat(98 * 1000)).toString("base64");
+    const prepare = templatesOf(document).build.initContainers.find((c: Json) => c.name === "source");
+    prepare.env.find((e: Json) => e.name === "PACKLINE_FILE_0").value = Buffer.from("x".repeat(98 * 1000)).toString("base64");
     expect((await startPrepare(stringify(document))).code).toBe("E2BIG");
   });
 });

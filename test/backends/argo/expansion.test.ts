@@ -2,15 +2,15 @@
  * Kubernetes expands `$(NAME)` and `$$` in a container's env values, command and args (the kubelet, before the
  * container starts), after Argo has substituted its `{{...}}`. A user value that holds them must still reach the
  * container as written: `--repo https://github.com/acme/a$$b` is cloned and labelled as `a$$b`, never `a$b`, and a
- * ref `x$(PACKLINE_TAG)` (given with --ref or submitted with -p ref=...) is fetched as that text by resolve and clone
- * alike. The build pod goes through Argo's own substitution (tools/argo-lint resolve) and then Kubernetes' own
+ * ref `x$(PACKLINE_TAG)` (given with --ref or submitted with -p ref=...) is fetched as that text by the source
+ * container. The build pod goes through Argo's own substitution (tools/argo-lint resolve) and then Kubernetes' own
  * expansion in the kubelet's order (tools/kubernetes/expand), and each container's late-value prelude runs with sh;
  * the control shows the same values placed raw are rewritten.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { exportArgo } from "../../../src/backends/argo/export.js";
-import { CLONE_SCRIPT, RESOLVE_SCRIPT } from "../../../src/backends/argo/scripts.js";
+import { PREPARE_MARK, SOURCE_SCRIPT } from "../../../src/backends/argo/scripts.js";
 import { validateArgo } from "../../../src/core/options/validate.js";
 import { planBuild, variantFor } from "../../../src/core/plan/planner.js";
 import { resolveText } from "../../../src/core/plan/text.js";
@@ -54,7 +54,7 @@ describe("no user value is rewritten by Kubernetes' $(VAR) and $$ expansion", ()
   late.tags = variantFor(plan, "release")
     .tags.map((t) => resolveText(t, late))
     .join(" ");
-  // What the resolve container writes for v1.2.3 and the commit, and the check's outcome.
+  // What the source container writes for v1.2.3 and the commit, and the check's outcome.
   const files = {
     version: "1.2.3",
     major: "1",
@@ -74,24 +74,23 @@ describe("no user value is rewritten by Kubernetes' $(VAR) and $$ expansion", ()
     return { argv, env: { ...envOf(c), ...run.env } };
   };
 
-  it("resolve gets the repository, the ref and the tag as given, and its script unchanged", async () => {
-    const { resolve } = await started(yaml, "build", { ...RUN_VARS, "inputs.parameters.ref": REF });
-    expect(envOf(resolve)).toMatchObject({ PACKLINE_REPO: REPO, PACKLINE_REF: REF, PACKLINE_TAG: "v1.2.3" });
-    expect(resolve.command).toEqual(["sh", "-c", RESOLVE_SCRIPT]);
+  it("the source container gets the repository, the ref and the tag as given, and its script unchanged", async () => {
+    const { source } = await started(yaml, "build", { ...RUN_VARS, "inputs.parameters.ref": REF });
+    expect(envOf(source)).toMatchObject({ PACKLINE_REPO: REPO, PACKLINE_REF: REF, PACKLINE_TAG: "v1.2.3" });
+    expect(source.command.slice(0, 2)).toEqual(["sh", "-c"]);
+    // the clone, then the prepare part (the plan's files: here the DOLLARS env file), both as written
+    expect(source.command[2]).toBe(SOURCE_SCRIPT + source.command[2].slice(SOURCE_SCRIPT.length));
+    expect(source.command[2].slice(SOURCE_SCRIPT.length)).toMatch(new RegExp(`^${PREPARE_MARK}\n`));
   });
 
-  it("values submitted with -p (ref and tag) reach resolve and clone as given", async () => {
+  it("values submitted with -p (ref and tag) reach the source container as given", async () => {
     const vars = { ...RUN_VARS, "inputs.parameters.ref": SUBMITTED_REF, "inputs.parameters.tag": SUBMITTED_TAG };
-    const { resolve, clone } = await started(yaml, "build", vars);
-    for (const c of [resolve, clone])
-      expect(envOf(c)).toMatchObject({ PACKLINE_REPO: REPO, PACKLINE_REF: SUBMITTED_REF, PACKLINE_TAG: SUBMITTED_TAG });
+    const { source } = await started(yaml, "build", vars);
+    expect(envOf(source!)).toMatchObject({ PACKLINE_REPO: REPO, PACKLINE_REF: SUBMITTED_REF, PACKLINE_TAG: SUBMITTED_TAG });
   });
 
-  it("the build pod: the clone's env and script, the creator's arguments and env as the plan says", async () => {
+  it("the build pod: the creator's arguments and env as the plan says", async () => {
     const pod = await started(yaml, "build", { ...RUN_VARS, "inputs.parameters.ref": REF });
-    const clone = asRun(pod.clone!);
-    expect(clone.env).toMatchObject({ PACKLINE_REPO: REPO, PACKLINE_REF: REF, PACKLINE_COMMIT: late.commit });
-    expect(clone.argv).toEqual(["sh", "-c", CLONE_SCRIPT]);
     const step = plan.steps.build;
     const creator = asRun(pod.build!);
     expect(creator.argv).toEqual([...step.command, ...step.args].map((t) => resolveText(t, late)));
@@ -111,10 +110,10 @@ describe("no user value is rewritten by Kubernetes' $(VAR) and $$ expansion", ()
 
   it("control: the same values placed raw in a container are rewritten by the kubelet", async () => {
     const document = parse(yaml);
-    const resolve = podContainer(buildPod(document), "resolve");
-    resolve.env.push({ name: "RAW_REPO", value: REPO }, { name: "RAW_REF", value: "{{inputs.parameters.ref}}" });
+    const source = podContainer(buildPod(document), "source");
+    source.env.push({ name: "RAW_REPO", value: REPO }, { name: "RAW_REF", value: "{{inputs.parameters.ref}}" });
     const pod = await started(stringify(document), "build", { ...RUN_VARS, "inputs.parameters.ref": REF });
-    expect(envOf(pod.resolve!).RAW_REPO).toBe("https://github.com/acme/a$bv1.2.3$");
-    expect(envOf(pod.resolve!).RAW_REF).toBe("xv1.2.3$y" + REPO);
+    expect(envOf(pod.source!).RAW_REPO).toBe("https://github.com/acme/a$bv1.2.3$");
+    expect(envOf(pod.source!).RAW_REF).toBe("xv1.2.3$y" + REPO);
   });
 });

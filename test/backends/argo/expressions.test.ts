@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { exportArgo } from "../../../src/backends/argo/export.js";
-import { CLONE_EXIT, RESOLVE_EXIT } from "../../../src/backends/argo/scripts.js";
+import { SOURCE_EXIT } from "../../../src/backends/argo/scripts.js";
 import { BAD_VERSION_EXIT } from "../../../src/backends/argo/version-script.js";
 import type { RawInput } from "../../../src/core/options/input.js";
 import { validateBuild } from "../../../src/core/options/validate.js";
@@ -53,16 +53,13 @@ describe("retries: only what a retry can fix", () => {
   // Argo reports an init container's failure with the exit code -1 and "<container>: Error (exit code N)".
   const initFailed = (container: string, code: number) => retryRequest(expression, "Failed", -1, `${container}: Error (exit code ${code})`);
   const transient: Record<string, readonly number[]> = {
-    resolve: [RESOLVE_EXIT.transient],
+    source: [SOURCE_EXIT.transient],
     check: [EXIT.transient],
-    clone: [1, 128, 41],
     build: LIFECYCLE_TRANSIENT_EXIT_CODES,
   };
   const permanent: Record<string, readonly number[]> = {
-    resolve: [BAD_VERSION_EXIT, RESOLVE_EXIT.credentials, RESOLVE_EXIT.missingRef, 128],
+    source: [BAD_VERSION_EXIT, SOURCE_EXIT.credentials, SOURCE_EXIT.missingRef, 128],
     check: [EXIT.credentials, EXIT.refused, 2, 127],
-    clone: [CLONE_EXIT.moved],
-    prepare: [1, 2],
     build: [1, 2, 20, 21, 51, 52, 128],
   };
 
@@ -101,19 +98,19 @@ describe("retries: only what a retry can fix", () => {
     expect(await evaluate(cases.map(([r]) => r))).toEqual(cases.map(([, retry]) => retry));
   });
 
-  it("the pack build: pod errors and a failed clone are retried, never the pack container's own failure", async () => {
+  it("the pack build: pod errors and a failed fetch are retried, never the pack container's own failure", async () => {
     const expression = buildPod(exportDoc({ executor: "pack" })).retryStrategy.expression;
     const cases: [EvalRequest, boolean][] = [
       [retryRequest(expression, "Error", 0), true],
-      [retryRequest(expression, "Failed", -1, "clone: Error (exit code 128)"), true],
-      [retryRequest(expression, "Failed", -1, `clone: Error (exit code ${CLONE_EXIT.moved})`), false],
+      [retryRequest(expression, "Failed", -1, `source: Error (exit code ${SOURCE_EXIT.transient})`), true],
+      [retryRequest(expression, "Failed", -1, `source: Error (exit code ${SOURCE_EXIT.missingRef})`), false],
       [retryRequest(expression, "Failed", -1, "build: Error (exit code 1)"), false],
     ];
     expect(await evaluate(cases.map(([r]) => r))).toEqual(cases.map(([, retry]) => retry));
   });
 
   it("a bad version and refused credentials are never retried, in any step", () => {
-    expect(transient.resolve).not.toContain(BAD_VERSION_EXIT);
+    expect(transient.source).not.toContain(BAD_VERSION_EXIT);
     for (const codes of Object.values(transient)) expect(codes).not.toContain(EXIT.credentials);
   });
 
@@ -128,7 +125,7 @@ function exportDoc(raw: RawInput): Json {
   return parse(exportArgo({ ...BASE, ...raw }).yaml);
 }
 
-/** The files the resolve container writes for a version (its version check, as the cluster runs it). */
+/** The files the source container writes for a version (its version check, as the cluster runs it). */
 function resolved(input: string): Record<string, string> {
   const v = parseVersion(input);
   return { version: v.version, major: v.major, minor: v.minor, shape: v.shape, commit: "c0ffee", "commit-time": "1712345678" };
@@ -161,9 +158,9 @@ describe("a version already published from this revision: build and release are 
   const pod = buildPod(exportDoc({}));
   const digest = pod.outputs.parameters.find((p: Json) => p.name === "digest").valueFrom.path as string;
 
-  it("published: clone, prepare, build and release run nothing; the check's digest file is the output", () => {
+  it("published: build and release run nothing; the check's digest file is the output", () => {
     const files = { ...resolved("v1.2.3"), outcome: "published", digest: "sha256:aaa" };
-    for (const name of ["clone", "prepare", "build", "release"]) {
+    for (const name of ["build", "release"]) {
       const run = runPrelude(podContainer(pod, name), files);
       expect(run.status, `${name}: ${run.stderr}`).toBe(0);
       expect(run.env, `${name} ran its command`).toBeUndefined();
@@ -174,7 +171,7 @@ describe("a version already published from this revision: build and release are 
 
   it("unpublished: each runs its command", () => {
     const files = { ...resolved("v1.2.3"), outcome: "unpublished" };
-    for (const name of ["clone", "prepare", "build", "release"]) {
+    for (const name of ["build", "release"]) {
       const run = runPrelude(podContainer(pod, name), files, REPORT);
       expect(run.status, `${name}: ${run.stderr}`).toBe(0);
       expect(run.env, `${name} ran its command`).toBeDefined();
@@ -182,7 +179,7 @@ describe("a version already published from this revision: build and release are 
     expect(runPrelude(podContainer(pod, "release"), files, REPORT).env?.PACKLINE_BUILD_REPORT).toBe(REPORT);
   });
 
-  it("the revision and version outputs are the resolve container's files; every output is global", () => {
+  it("the revision and version outputs are the source container's files; every output is global", () => {
     const outputs = Object.fromEntries(buildPod(exportDoc({ buildUser: "1001:1000" })).outputs.parameters.map((p: Json) => [p.name, p]));
     expect(outputs.revision).toMatchObject({ globalName: "revision", valueFrom: { path: "/tmp/packline/commit" } });
     expect(outputs.version).toMatchObject({ globalName: "version", valueFrom: { path: "/tmp/packline/version" } });

@@ -2,7 +2,8 @@
  * `--env` values with "{{ }}", "{{=...}}", quotes, $(...), newlines or unicode must reach the build's files exactly as
  * given. Argo expands {{...}} in every string of a template (util/template, over the template's JSON), Kubernetes
  * expands $(VAR) in command, args and env values, and a shell runs the prepare script; so the exporter sends such
- * values base64-encoded in env values and the prepare init container decodes them into /platform/env/<NAME>.
+ * values base64-encoded in env values and the source init container's prepare part decodes them into
+ * /platform/env/<NAME>.
  *
  * The template goes through Argo's own substitution (tools/argo-lint resolve: common.SubstituteParams), then the
  * resolved prepare script runs with /bin/sh and with busybox sh, as in the pod; the files must hold the values byte
@@ -16,6 +17,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { exportArgo } from "../../../src/backends/argo/export.js";
+import { PREPARE_MARK } from "../../../src/backends/argo/scripts.js";
 import { ARGO_LINT_BUILD_TIMEOUT_MS, ensureArgoLint, type Json, lintArgo, resolveArgoTemplate } from "../../support/argo-lint.js";
 import { buildPod, podContainer, scriptOf, unwrap } from "../../support/argo-pod.js";
 import { BASE, RUN_VARS } from "../../support/argo-variants.js";
@@ -64,18 +66,21 @@ const exportWith = (env: Record<string, string>) =>
 
 let pods = 0;
 /**
- * Runs the resolved prepare container's script as the pod would, every absolute path it names moved under a scratch
- * folder; returns where /platform/env is. The script may write only into the volumes the container mounts.
+ * Runs the prepare part of the resolved source container's script (what follows the clone) as the pod would, every
+ * absolute path it names moved under a scratch folder; returns where /platform/env is. The script may write only into
+ * the volumes the container mounts.
  */
 function runPrepare(prepare: Json, shell: Shell): string {
   const root = join(work, `pod-${pods++}`);
   const mounts = (prepare.volumeMounts as Json[]).map((m) => m.mountPath as string);
-  for (const path of scriptOf(prepare).match(/'\/[^']*'/g) ?? []) {
+  const part = scriptOf(prepare).slice(scriptOf(prepare).indexOf(PREPARE_MARK));
+  expect(part.startsWith(PREPARE_MARK)).toBe(true);
+  for (const path of part.match(/'\/[^']*'/g) ?? []) {
     const inside = mounts.some((m) => path.slice(1, -1) === m || path.slice(1).startsWith(`${m}/`));
-    expect(inside, `${path} is not in a volume of the prepare container (${mounts.join(", ")})`).toBe(true);
+    expect(inside, `${path} is not in a volume of the source container (${mounts.join(", ")})`).toBe(true);
   }
   for (const m of mounts) mkdirSync(join(root, m), { recursive: true });
-  const script = scriptOf(prepare).split("'/").join(`'${root}/`);
+  const script = part.split("'/").join(`'${root}/`);
   const env: Record<string, string> = { PATH: shell.path };
   for (const e of prepare.env) env[e.name] = e.value;
   execFileSync(shell.sh, ["-c", script], { env, stdio: "pipe" });
@@ -102,7 +107,7 @@ describe("--env values reach the build's files unchanged through Argo", () => {
   it.each(SHELLS.map((s) => [s.name, s] as const))(
     "after Argo's substitution, the prepare script (%s) writes every value byte for byte",
     (_name, shell) => {
-      const prepare = podContainer(build, "prepare");
+      const prepare = podContainer(build, "source");
       const dir = runPrepare(prepare, shell);
       for (const [name, value] of Object.entries(NASTY)) expect(readFileSync(join(dir, name), "utf8"), name).toBe(value);
       expect(existsSync("/tmp/packline-pwned")).toBe(false);
@@ -153,7 +158,7 @@ describe("--env values reach the build's files unchanged through Argo", () => {
         const env = Object.fromEntries(values.map((v, i) => [`V${i}`, v]));
         const resolved = await resolveArgoTemplate(exportWith(env), "build", RUN_VARS);
         const dir = runPrepare(
-          resolved.initContainers.find((c: Json) => c.name === "prepare"),
+          resolved.initContainers.find((c: Json) => c.name === "source"),
           SHELLS[SHELLS.length - 1]!,
         );
         for (const [name, v] of Object.entries(env)) expect(readFileSync(join(dir, name), "utf8"), JSON.stringify(v)).toBe(v);
@@ -168,7 +173,7 @@ describe("submit-time values: the tag and ref are env values, never script text"
     const yaml = exportWith({});
     const nasty = "$(touch /tmp/packline-pwned-ref) {{workflow.uid}}";
     const pod = await resolveArgoTemplate(yaml, "build", { ...RUN_VARS, "inputs.parameters.tag": nasty, "inputs.parameters.ref": nasty });
-    const resolve = podContainer(pod, "resolve");
+    const resolve = podContainer(pod, "source");
     const env = Object.fromEntries(resolve.env.map((e: Json) => [e.name, e.value]));
     // Argo expands a parameter value's own {{...}} (it substitutes globals over the inputs too): harmless here, as
     // the value is an env value, and the version check refuses braces and blanks.
@@ -177,6 +182,6 @@ describe("submit-time values: the tag and ref are env values, never script text"
     expect(env.PACKLINE_REF).toBe(env.PACKLINE_TAG);
     // The script is the same text for every tag: no value is part of it.
     const plain = await resolveArgoTemplate(yaml, "build", RUN_VARS);
-    expect(resolve.command).toEqual(podContainer(plain, "resolve").command);
+    expect(resolve.command).toEqual(podContainer(plain, "source").command);
   });
 });

@@ -49,7 +49,7 @@ describe("the default executor: every pod meets restricted", () => {
     const users = Object.fromEntries(
       [...pod.initContainers, ...pod.containers].map((c: Json) => [c.name, c.securityContext?.runAsUser ?? pod.securityContext.runAsUser]),
     );
-    expect(users).toMatchObject({ resolve: 65532, check: 65532, clone: 1001, prepare: 1001, build: 1001, main: 65532 });
+    expect(users).toMatchObject({ source: 1001, check: 65532, build: 1001, main: 65532 });
   });
 
   it("control: without its podSpecPatch no template would be restricted (Argo's init and wait containers)", async () => {
@@ -77,7 +77,7 @@ describe("--executor pack is the documented exception: its build pod is not rest
     expect(renderVariant(variant).warnings.join("\n")).toMatch(/privileged pod/);
     // The helper images' containers of a pack pod stay restricted.
     for (const c of [...build!.pod.initContainers, ...build!.pod.containers] as Json[]) {
-      if (!["resolve", "check", "main"].includes(c.name)) continue;
+      if (!["source", "check", "main"].includes(c.name)) continue;
       expect(c.securityContext, c.name).toMatchObject({
         allowPrivilegeEscalation: false,
         capabilities: { drop: ["ALL"] },

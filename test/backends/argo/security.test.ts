@@ -48,14 +48,14 @@ describe("no credential is ever written into a manifest", () => {
       expect(c.env, name).toContainEqual({ name: "DOCKER_CONFIG", value: "/packline/docker" });
     }
     // The containers that never talk to the registry do not get it.
-    for (const name of ["resolve", "clone", "prepare"]) expect(JSON.stringify(podContainer(pod, name)), name).not.toContain("registry-auth");
+    expect(JSON.stringify(podContainer(pod, "source"))).not.toContain("registry-auth");
     expect(JSON.stringify(templatesOf(v.rendered.document)["builder-user"])).not.toContain("regcred");
   });
 
   it("--git-secret reaches only the steps that fetch, as Secret key references", () => {
     const v = variants.find((x) => x.name === "git secret")!;
     const refs = containersOf(v.rendered.document).filter(({ container }) => JSON.stringify(container).includes("git-token"));
-    expect(refs.map(({ template, container }) => `${template}/${container.name ?? "main"}`).sort()).toEqual(["build/clone", "build/resolve"]);
+    expect(refs.map(({ template, container }) => `${template}/${container.name ?? "main"}`).sort()).toEqual(["build/source"]);
     for (const { container } of refs) {
       expect(container.env).toContainEqual({ name: "GIT_PASSWORD", valueFrom: { secretKeyRef: { name: "git-token", key: "password" } } });
       expect(container.env).toContainEqual({

@@ -49,13 +49,13 @@ function callableProblems(document: Json): string[] {
 describe("every template works when called from another workflow", () => {
   it.each(variants.map((v) => [v.name, v] as const))("%s", (_name, v) => {
     expect(callableProblems(v.rendered.document)).toEqual([]);
-    // the submitted tag and ref (resolve, clone), the run's id (check, release)
+    // the submitted tag and ref (source), the run's id (check, release)
     expect(tagsIn(v.rendered.document.spec.templates).length).toBeGreaterThan(4);
   });
 
   it("control: a template reading the workflow's parameters, or a workflow volume, is caught", () => {
     const document = structuredClone(variants[0]!.rendered.document);
-    podContainer(buildPod(document), "resolve").env[0].value = "{{workflow.parameters.tag}}";
+    podContainer(buildPod(document), "source").env[0].value = "{{workflow.parameters.tag}}";
     buildPod(document).container.volumeMounts.push({ name: "work", mountPath: "/work" });
     document.spec.volumes = [{ name: "work", emptyDir: {} }];
     expect(callableProblems(document)).toEqual(["spec.volumes is set", "build: mounts work, not its own", "build: reads workflow.parameters.tag"]);

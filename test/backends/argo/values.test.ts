@@ -53,9 +53,9 @@ describe("values with the old stand-in digits, and a repository URL with a trail
 
   it("--env PORT_90001=1", async () => {
     const { yaml, c } = render({ env: ["PORT_90001=1"] });
-    const prepare = c("prepare");
-    expect(scriptOf(prepare)).toContain("'/platform/env/PORT_90001'");
-    expect(Object.values(envOf(prepare))).toEqual([Buffer.from("1").toString("base64")]);
+    const source = c("source");
+    expect(scriptOf(source)).toContain("'/platform/env/PORT_90001'");
+    expect(envOf(source).PACKLINE_FILE_0).toEqual(Buffer.from("1").toString("base64"));
     expect((await lintArgo(yaml)).ok).toBe(true);
   });
 
@@ -70,8 +70,7 @@ describe("values with the old stand-in digits, and a repository URL with a trail
   it("--repo https://github.com/acme/web-app/ (trailing slash) names the template after web-app, and is cloned as given", async () => {
     const { yaml, name, c } = render({ repo: "https://github.com/acme/web-app/" });
     expect(name).toBe("packline-web-app");
-    expect(envOf(c("resolve")).PACKLINE_REPO).toBe("https://github.com/acme/web-app/");
-    expect(envOf(c("clone")).PACKLINE_REPO).toBe("https://github.com/acme/web-app/");
+    expect(envOf(c("source")).PACKLINE_REPO).toBe("https://github.com/acme/web-app/");
     expect((await lintArgo(yaml)).ok).toBe(true);
   });
 });

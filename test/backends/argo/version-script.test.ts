@@ -1,6 +1,6 @@
 /**
  * The cluster checks the version with a shell script (the version is a submit-time parameter there), generated from
- * src/core/version.ts's rule. parseVersion is the rule; this runs the resolve step's real script, up to the end of
+ * src/core/version.ts's rule. parseVersion is the rule; this runs the source step's real script, up to the end of
  * its version check, with /bin/sh, dash, busybox sh (alpine/git's shell, with busybox's own grep) and bash, over a
  * table and random near-versions, and requires the same verdict and the same parts from every shell.
  */
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { RESOLVE_OUT, RESOLVE_SCRIPT } from "../../../src/backends/argo/scripts.js";
+import { RESOLVE_OUT, SOURCE_SCRIPT } from "../../../src/backends/argo/scripts.js";
 import { BAD_VERSION_EXIT, VERSION_CHECK } from "../../../src/backends/argo/version-script.js";
 import { PacklineError } from "../../../src/core/errors.js";
 import { parseVersion } from "../../../src/core/version.js";
@@ -19,11 +19,11 @@ import { findShell } from "../../support/shells.js";
 const work = mkdtempSync(join(tmpdir(), "packline-version-script-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The resolve step's script up to the end of its version check (what runs before git), writing under `out`. */
+/** The source step's script up to the end of its version check (what runs before git), writing under `out`. */
 function versionScript(out: string): string {
-  const end = RESOLVE_SCRIPT.indexOf(VERSION_CHECK);
-  if (end === -1) throw new Error("the resolve script does not contain the version check");
-  return RESOLVE_SCRIPT.slice(0, end + VERSION_CHECK.length)
+  const end = SOURCE_SCRIPT.indexOf(VERSION_CHECK);
+  if (end === -1) throw new Error("the source script does not contain the version check");
+  return SOURCE_SCRIPT.slice(0, end + VERSION_CHECK.length)
     .split(RESOLVE_OUT)
     .join(out);
 }
@@ -156,7 +156,7 @@ const TABLE = [
 ];
 
 describe(`the cluster's version check agrees with parseVersion (${SHELLS.map((s) => s.name).join(", ")})`, () => {
-  it("runs the real resolve script's check, in at least two shells", () => {
+  it("runs the real source script's check, in at least two shells", () => {
     expect(versionScript("/x")).toContain("export LC_ALL=C");
     expect(SHELLS.length).toBeGreaterThanOrEqual(2);
   });

@@ -66,15 +66,15 @@ describe("kind, metadata and the submit hint", () => {
 });
 
 describe("the build pod", () => {
-  it("one pod: resolve, check, clone, prepare and the build in order, the release last; a second pod only to read the builder's user", () => {
+  it("one pod: the source, the check and the build in order, the release last; a second pod only to read the builder's user", () => {
     const names = (pod: Json) => podContainers(pod).map((c: Json) => c.name);
-    expect(names(podOf())).toEqual(["resolve", "check", "clone", "prepare", "build", "release"]);
+    expect(names(podOf())).toEqual(["source", "check", "build", "release"]);
     expect(Object.keys(render().templates).sort()).toEqual(["build", "builder-user", "main"]);
     // --build-user: `main` is the pod itself
     const given = render({ buildUser: "1001:1000" });
     expect(Object.keys(given.templates)).toEqual(["main"]);
-    expect(names(buildPod(given.document))).toEqual(["resolve", "check", "clone", "prepare", "build", "release"]);
-    expect(names(podOf({ executor: "pack" }))).toEqual(["resolve", "check", "clone", "build", "release"]);
+    expect(names(buildPod(given.document))).toEqual(["source", "check", "build", "release"]);
+    expect(names(podOf({ executor: "pack" }))).toEqual(["source", "check", "build", "release"]);
   });
 
   it("resources on the build container only; the workspace size on its scratch volumes", () => {
@@ -100,10 +100,11 @@ describe("the build pod", () => {
     expect(unwrap(podContainer(withImage, "build")).argv).toContain("-cache-image=registry.example.com/acme/cache:build");
   });
 
-  it("prepare writes the plan's files for the creator", () => {
+  it("the source container writes the plan's files for the creator, on the platform volume the build mounts", () => {
     const pod = podOf({ env: ["A=1"], buildpack: ["acme/x@1.0.0"] });
-    expect(scriptOf(podContainer(pod, "prepare"))).toContain("'/platform/order.toml'");
-    expect(scriptOf(podContainer(pod, "prepare"))).toContain("'/platform/env/A'");
+    expect(scriptOf(podContainer(pod, "source"))).toContain("'/platform/order.toml'");
+    expect(scriptOf(podContainer(pod, "source"))).toContain("'/platform/env/A'");
+    expect(podContainer(pod, "source").volumeMounts).toContainEqual({ name: "platform", mountPath: "/platform" });
     expect(unwrap(podContainer(pod, "build")).argv).toContain("-order=/platform/order.toml");
   });
 
@@ -124,7 +125,7 @@ describe("creation time: a late value each backend supplies", () => {
     expect(envOf(podContainer(podOf({ creationTime }), "build")).SOURCE_DATE_EPOCH).toBe(epoch);
   });
 
-  it("commit: the creator's prelude reads the commit time the resolve container wrote", () => {
+  it("commit: the creator's prelude reads the commit time the source container wrote", () => {
     const build = podContainer(podOf({ creationTime: "commit" }), "build");
     expect(envOf(build).SOURCE_DATE_EPOCH).toBeUndefined();
     const run = runPrelude(build, { "commit-time": "1712345678", outcome: "unpublished" });

@@ -4,24 +4,30 @@
  * claim filled by a first, uncounted build):
  * - submit-to-Succeeded (`argo submit --wait`, wall clock);
  * - the creator container's own run time (its start and end as Kubernetes reports them, to the second);
- * - the fixed cost: the difference (the controller's rounds, pods starting, resolve, check and release);
+ * - the fixed cost: the difference (the controller's rounds, pods starting, the source, check and release containers);
  * - pods per build;
  * - the ratio of submit-to-Succeeded to the plan's own steps in the lab's Docker daemon (also warm);
  * with `--build-user` (one pod) and without (the builder-user pod, then the build pod), on Argo's default controller
  * settings; then with `--build-user` again with the controller's requeue time at 2 s (DEFAULT_REQUEUE_TIME, set on
  * the workflow-controller Deployment and set back afterwards), for cluster admins. Each figure is the median of
- * BENCH_RUNS runs (default 3). Not a test: it prints the figures.
+ * BENCH_RUNS runs (default 3). Where the time goes: each milestone of a build (the controller's rounds, the pod made and
+ * scheduled, each container done, the workflow Succeeded) as a watch on the namespace saw it (timeline.ts), the median
+ * over the counted runs, printed per configuration. BENCH_ONLY=plan,build-user,no-build-user,requeue (a comma list)
+ * runs only those parts (the ratio needs `plan`). Not a test: it prints the figures.
  */
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeTree } from "../../e2e/harness.js";
 import { planFor, runPlan } from "../../e2e/packline.js";
 import { readLab } from "../lab.js";
 import { clusterInfo, createClaim, deleteNamespace, describeWorkflow, getJson, type KubeList, type KubeObject, kubectl } from "./cluster.js";
 import { buildSpace, renderAndApply, submitTemplate } from "./packline.js";
+import { type Mark, segments, Timeline } from "./timeline.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ONLY = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
+const runs = (part: string) => !ONLY || ONLY.includes(part);
 const WARM = "---> deps: reusing the cached deps layer";
 
 function median(values: readonly number[]): number {
@@ -54,6 +60,8 @@ interface Figures {
   total: number[];
   creator: number[];
   pods: number[];
+  /** Each counted run's milestones, in ms from the submit. */
+  marks: Mark[][];
 }
 
 /** BENCH_RUNS warm builds of the deps fixture from one template (after a first build fills the cache claim). */
@@ -61,18 +69,35 @@ async function clusterRuns(label: string, extra: readonly string[]): Promise<Fig
   const lab = readLab();
   const fixture = lab.git.repos.depsFixture;
   const space = await buildSpace("bench");
-  const figures: Figures = { total: [], creator: [], pods: [] };
+  const figures: Figures = { total: [], creator: [], pods: [], marks: [] };
   try {
     await createClaim(space.namespace, "cache");
     const [template] = await renderAndApply(space, ["--cache-pvc", "cache", "--pod-gc", "none", ...extra], fixture.url);
     for (let run = 0; run <= RUNS; run++) {
       const tag = `v1.0.${run}`;
       let result: Awaited<ReturnType<typeof submitTemplate>> | undefined;
-      const total = await seconds(async () => {
-        result = await submitTemplate(space, template!, { tag, ref: fixture.tag }, { argoWait: true });
-      });
+      const timeline = new Timeline(space.namespace);
+      let submitted = 0;
+      let returned = 0;
+      let total = 0;
+      try {
+        // the watch needs a moment to start listening
+        await new Promise((r) => setTimeout(r, 1000));
+        submitted = timeline.now();
+        total = await seconds(async () => {
+          result = await submitTemplate(space, template!, { tag, ref: fixture.tag }, { argoWait: true });
+        });
+        returned = submitted + total * 1000;
+        await timeline.settle(result!.name);
+      } finally {
+        timeline.stop();
+      }
       const r = result!;
       if (r.phase !== "Succeeded") throw new Error(`${label} ${tag}: ${describeWorkflow(r)}`);
+      const marks = [...timeline.marksOf(r.name), { what: "argo submit --wait returned", at: returned }].map((m) => ({
+        what: m.what,
+        at: m.at - submitted,
+      }));
       const creator = await creatorSeconds(space.namespace, r.name);
       const pods = r.nodes.filter((n) => n.type === "Pod").length;
       const warm = r.logs.includes(WARM);
@@ -84,6 +109,7 @@ async function clusterRuns(label: string, extra: readonly string[]): Promise<Fig
       figures.total.push(total);
       figures.creator.push(creator);
       figures.pods.push(pods);
+      figures.marks.push(marks);
     }
   } finally {
     await deleteNamespace(space.namespace, false);
@@ -126,26 +152,57 @@ async function requeueTime(value: string | undefined): Promise<void> {
 async function main(): Promise<void> {
   const lab = readLab();
   const buildUser = `${lab.cnb.uid}:${lab.cnb.gid}`;
-  const plan = median(await planRuns());
+  const plan = runs("plan") ? median(await planRuns()) : undefined;
   const rows: [string, Figures][] = [];
-  rows.push(["--build-user, default controller", await clusterRuns("--build-user", ["--build-user", buildUser])]);
-  rows.push(["no --build-user, default controller", await clusterRuns("no --build-user", [])]);
-  await requeueTime("2s");
-  try {
-    rows.push(["--build-user, requeue time 2 s", await clusterRuns("--build-user, requeue 2 s", ["--build-user", buildUser])]);
-  } finally {
-    await requeueTime(undefined);
+  if (runs("build-user")) rows.push(["--build-user, default controller", await clusterRuns("--build-user", ["--build-user", buildUser])]);
+  if (runs("no-build-user")) rows.push(["no --build-user, default controller", await clusterRuns("no --build-user", [])]);
+  if (runs("requeue")) {
+    await requeueTime("2s");
+    try {
+      rows.push(["--build-user, requeue time 2 s", await clusterRuns("--build-user, requeue 2 s", ["--build-user", buildUser])]);
+    } finally {
+      await requeueTime(undefined);
+    }
   }
+  for (const [label, f] of rows) printTimeline(label, f.marks);
 
   console.log(
-    `\nbench:cluster (deps fixture, warm, medians of ${RUNS} run${RUNS === 1 ? "" : "s"}; the plan's steps in Docker: ${plan.toFixed(1)} s):`,
+    `\nbench:cluster (deps fixture, warm, medians of ${RUNS} run${RUNS === 1 ? "" : "s"}; the plan's steps in Docker: ${plan === undefined ? "not run" : `${plan.toFixed(1)} s`}):`,
+  );
+  console.log(
+    `load average (1, 5, 15 min): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(", ")}`,
   );
   for (const [label, f] of rows) {
     const total = median(f.total);
     const creator = median(f.creator);
     const fixed = median(f.total.map((t, i) => t - f.creator[i]!));
     console.log(
-      `${label}: submit-to-Succeeded ${total.toFixed(1)} s, creator ${creator.toFixed(0)} s, fixed cost ${fixed.toFixed(1)} s, ${median(f.pods)} pod(s) per build, ratio to the plan's steps ${(total / plan).toFixed(2)}x`,
+      `${label}: submit-to-Succeeded ${total.toFixed(1)} s, creator ${creator.toFixed(0)} s, fixed cost ${fixed.toFixed(1)} s, ${median(f.pods)} pod(s) per build, ratio to the plan's steps ${plan === undefined ? "(plan not run)" : `${(total / plan).toFixed(2)}x`}`,
+    );
+  }
+}
+
+/**
+ * Where the time went: each milestone's median time from the submit, and the median of its gap from the milestone
+ * before it (in each run's own order), over the counted runs; a milestone missing from some runs says so.
+ */
+function printTimeline(label: string, runs: readonly Mark[][]): void {
+  const at = new Map<string, number[]>();
+  const gap = new Map<string, number[]>();
+  for (const marks of runs) {
+    for (const s of segments(marks)) {
+      at.set(s.what, [...(at.get(s.what) ?? []), s.at]);
+      gap.set(s.what, [...(gap.get(s.what) ?? []), s.seconds]);
+    }
+  }
+  const rows = [...at.entries()].map(([what, times]) => ({ what, at: median(times), gap: median(gap.get(what)!), n: times.length }));
+  rows.sort((a, b) => a.at - b.at);
+  console.log(`\nwhere the time goes, ${label} (s from the submit, as a watch saw it; median of ${runs.length}; +gap from the milestone before):`);
+  for (const r of rows) {
+    console.log(
+      `  ${r.at.toFixed(2).padStart(6)}  +${r.gap.toFixed(2).padStart(5)}  ${r.what}${r.n < runs.length ? ` (in ${r.n} of ${runs.length} runs)` : ""}`,
     );
   }
 }

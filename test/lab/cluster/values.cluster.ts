@@ -1,7 +1,7 @@
 /**
  * Issue 16's cluster-only defects on the real controller and kubelet:
- * - `$(VAR)` and `$$` in a repository URL, a `--ref` and a ref submitted with `-p ref=...` reach resolve as written
- *   (the kubelet expands them in env values unless escaped): resolve's own message quotes them back;
+ * - `$(VAR)` and `$$` in a repository URL, a `--ref` and a ref submitted with `-p ref=...` reach the source container
+ *   as written (the kubelet expands them in env values unless escaped): its own message quotes them back;
  * - `--env` values of the most packline takes (64 KiB together) start the build pod and reach the build.
  */
 import { describe, type ExpectStatic, it } from "vitest";
@@ -15,7 +15,7 @@ const failedLogs = (r: WorkflowResult) => r.logs + Object.values(r.failedPodLogs
 
 function expectFailedResolve(expect: ExpectStatic, r: WorkflowResult): void {
   expect(r.phase, describeWorkflow(r)).toBe("Failed");
-  // A ref that does not exist (resolve's exit 4, in the build pod's first container) is never retried.
+  // A ref that does not exist (the source container's exit 4, the build pod's first) is never retried.
   expect(attempts(r, "build"), describeWorkflow(r)).toBe(1);
 }
 
