@@ -48,7 +48,7 @@ cd "$dir"
 git init -q
 if ! git fetch -q --depth 1 -- "$PACKLINE_REPO" "$ref" 2> "$out/error"; then
   cat "$out/error" >&2
-  if grep -Eqi 'authentication failed|could not read username|403|401' "$out/error"; then
+  if grep -Eqi 'authentication failed|could not read username|returned error: 40[13]' "$out/error"; then
     echo "packline: $PACKLINE_REPO refused the credentials: check the git secret's token." >&2
     exit ${SOURCE_EXIT.credentials}
   fi

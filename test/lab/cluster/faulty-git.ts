@@ -42,11 +42,17 @@ export async function faultyGit(upstreamRepo: string, fault: { status: number; f
     });
     req.pipe(forward);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, LAB_ADDRESS, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  // The source container tells refused credentials by git's "returned error: 403"; a port holding those digits
+  // stays clear of any looser reading of the URL in git's messages.
+  let port = 0;
+  for (let tries = 0; tries < 20 && (port === 0 || /40[13]/.test(String(port))); tries++) {
+    if (port !== 0) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, LAB_ADDRESS, () => resolve());
+    });
+    port = (server.address() as AddressInfo).port;
+  }
   return {
     url: `http://${LAB_ADDRESS}:${port}${upstream.pathname}`,
     counts: () => ({ requests, failed }),
