@@ -82,7 +82,7 @@ async function clusterRuns(label: string, extra: readonly string[]): Promise<Fig
       let total = 0;
       try {
         // the watch needs a moment to start listening
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, 2000));
         submitted = timeline.now();
         total = await seconds(async () => {
           result = await submitTemplate(space, template!, { tag, ref: fixture.tag }, { argoWait: true });
@@ -101,8 +101,11 @@ async function clusterRuns(label: string, extra: readonly string[]): Promise<Fig
       const creator = await creatorSeconds(space.namespace, r.name);
       const pods = r.nodes.filter((n) => n.type === "Pod").length;
       const warm = r.logs.includes(WARM);
+      const at = (what: string) => marks.find((m) => m.what === what)?.at;
+      const writes = marks.filter((m) => m.what.startsWith("workflow written")).map((m) => (m.at / 1000).toFixed(1));
+      const podSpan = [at("pod created"), at("pod Succeeded")].map((t) => (t === undefined ? "?" : (t / 1000).toFixed(1)));
       console.log(
-        `  ${label} ${tag}${run === 0 ? " (fills the cache, not counted)" : ""}: ${total.toFixed(1)} s, creator ${creator.toFixed(0)} s, ${pods} pod(s)${run > 0 && !warm ? " (cache NOT reused)" : ""}`,
+        `  ${label} ${tag}${run === 0 ? " (fills the cache, not counted)" : ""}: ${total.toFixed(1)} s, creator ${creator.toFixed(0)} s, ${pods} pod(s)${run > 0 && !warm ? " (cache NOT reused)" : ""}; build pod ${podSpan.join("-")} s, the controller wrote the workflow at ${writes.join(", ")} s`,
       );
       if (run === 0) continue;
       if (!warm) throw new Error(`${label} ${tag}: the cache was not reused`);
