@@ -25,19 +25,44 @@ export interface CliBuildInputs {
   readonly exclude?: readonly string[];
 }
 
-export async function buildThroughEngine(
+export function buildThroughEngine(
   plan: BuildPlan,
   inputs: CliBuildInputs,
   stderr: NodeJS.WritableStream,
   choice: EngineChoice = chooseEngine(),
 ): Promise<RunResult> {
+  return throughEngine(
+    async () => {
+      const source =
+        plan.source.kind === "local"
+          ? dag.host().directory(inputs.sourceDir ?? ".", { exclude: [...CONTEXT_EXCLUDES, ...(inputs.exclude ?? [])] })
+          : undefined;
+      const registryPassword = inputs.password === undefined ? undefined : dag.setSecret("packline-registry-password", inputs.password);
+      // The check goes first here (closesSession left out), although a session packline started ends with the run
+      // and would end a build the check discards: a retry of a published version must not start the creator at all
+      // (the engine suite's release-check test asserts that the output never shows it). runner.ts, RunInputs.
+      const result = await runPlan(plan, { source, registryPassword });
+      if (inputs.sbomDir && result.sbom) await result.sbom.export(inputs.sbomDir);
+      return result;
+    },
+    stderr,
+    choice,
+  );
+}
+
+/**
+ * Runs `work` in a session of the Dagger the user has (packline build's, and packline rebase's), with one message for
+ * every failure: packline's own, or what was tried to reach an engine.
+ */
+export async function throughEngine<T>(work: () => Promise<T>, stderr: NodeJS.WritableStream, choice: EngineChoice = chooseEngine()): Promise<T> {
   if (choice.route.via === "download") stderr.write(downloadNotice(choice));
   // The SDK takes its CLI from _EXPERIMENTAL_DAGGER_CLI_BIN (else it downloads one): hand it the one chosen.
   const savedCliBin = process.env._EXPERIMENTAL_DAGGER_CLI_BIN;
   if (choice.route.via === "cli") process.env._EXPERIMENTAL_DAGGER_CLI_BIN = choice.route.bin;
   const log = new LineTrackingStream(stderr);
   let own: unknown;
-  let result: RunResult | undefined;
+  let result: T | undefined;
+  let done = false;
   // The SDK rethrows a failed session from a callback it does not await, a moment after the connection itself has
   // failed with a TypeError on the missing connect parameters: wait for it, and prefer it (it holds the CLI's
   // stderr), so the user sees one message that says what went wrong, and no unhandled rejection.
@@ -51,16 +76,8 @@ export async function buildThroughEngine(
     await connection(
       async () => {
         try {
-          const source =
-            plan.source.kind === "local"
-              ? dag.host().directory(inputs.sourceDir ?? ".", { exclude: [...CONTEXT_EXCLUDES, ...(inputs.exclude ?? [])] })
-              : undefined;
-          const registryPassword = inputs.password === undefined ? undefined : dag.setSecret("packline-registry-password", inputs.password);
-          // The check goes first here (closesSession left out), although a session packline started ends with the run
-          // and would end a build the check discards: a retry of a published version must not start the creator at all
-          // (the engine suite's release-check test asserts that the output never shows it). runner.ts, RunInputs.
-          result = await runPlan(plan, { source, registryPassword });
-          if (inputs.sbomDir && result.sbom) await result.sbom.export(inputs.sbomDir);
+          result = await work();
+          done = true;
         } catch (error) {
           own = error;
         }
@@ -83,8 +100,8 @@ export async function buildThroughEngine(
     if (!log.atLineStart) stderr.write("\n");
     throw own instanceof PacklineError ? own : new PacklineError(firstLines(own));
   }
-  if (!result) throw engineError(undefined, choice);
-  return result;
+  if (!done) throw engineError(undefined, choice);
+  return result as T;
 }
 
 function firstLines(error: unknown): string {

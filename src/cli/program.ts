@@ -20,6 +20,7 @@ import { parseVersion } from "../core/version.js";
 import { hideOptionValues, MaskingStream, SecretMask } from "./mask.js";
 import { writeOutput } from "./output.js";
 import { findPackageVersion } from "./package-version.js";
+import { addRebaseCommand } from "./rebase.js";
 import { checkSbomDir, sbomExclude } from "./sbom-dir.js";
 import { describeSecretSource, parseSecretSource, readSecret } from "./secret-source.js";
 import { describeLocalSource, localSource } from "./source-dir.js";
@@ -173,6 +174,7 @@ export function createProgram(io: CliIO = defaultIO, mask: SecretMask = new Secr
     },
   );
 
+  addRebaseCommand(program, io, mask);
   explainUnknownOptions(program);
   return program;
 }
