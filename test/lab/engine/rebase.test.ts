@@ -3,16 +3,19 @@
  * a run image of the lab (named in the run.toml of a builder made from the lab's), then rebased by `packline rebase`
  * onto a patched run image (one OS file changed, pushed at test setup with crane): the version tag moves to an image
  * whose app layers are the version's, on the new run image's layers, with the creation time, the labels and
- * rebased-from right; a second rebase changes nothing; a bad version is refused before the engine starts.
+ * rebased-from right; a second rebase changes nothing; a bad version is refused before the engine starts; and the same
+ * rebase run as the plan's steps in the lab's Docker (the e2e executor, what a cluster's pod runs) gives the same digest.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REBASE_LABELS } from "../../../src/core/plan/rebase-scripts.js";
+import { docker } from "../../e2e/harness.js";
+import { rebasePlanFor, runRebase } from "../../e2e/rebase.js";
 import { readLab } from "../lab.js";
-import { APPS_REGISTRY, IMAGES_REGISTRY, type Ran, removeDir, run, runPackline } from "./engine.js";
-import { appsRepository, configOf, digestOf, labCrane, loginFlags, unique } from "./packline-lab.js";
+import { APPS_REGISTRY, IMAGES_REGISTRY, type Ran, REPO_ROOT, removeDir, run, runPackline } from "./engine.js";
+import { appsRepository, configOf, digestOf, inLabNet, labCrane, loginFlags, unique } from "./packline-lab.js";
 
 const CREATED = "2026-01-01T00:00:00Z";
 const DIGEST = /sha256:[0-9a-f]{64}/;
@@ -125,5 +128,21 @@ describe("packline rebase on the real engine", () => {
       1,
       `packline: --tag "1.0" is not a semantic version: give MAJOR.MINOR.PATCH, e.g. v1.2.3 or 1.2.3 (prereleases like 1.2.3-rc.1 are fine).\n`,
     ]);
+  });
+
+  it("the same rebase as the plan's steps in the lab's Docker (the e2e executor) gives the same image", async () => {
+    // the e2e suite's preparation of the lab's dockerd, where it must run (as parity.test.ts does)
+    const setup = await inLabNet("bash", [join(REPO_ROOT, "test", "e2e", "setup.sh")], { timeoutMs: 5 * 60_000 });
+    expect(setup.code, setup.stderr).toBe(0);
+    await docker(["pull", "-q", builder]);
+    const onEngine = (await digestOf(`${image}:1.0.0`))!;
+    // the version back as it was built, then the same rebase by the plan's steps in Docker
+    const back = await labCrane(["tag", "--insecure", `${image}@${built}`, "1.0.0"]);
+    expect(back.code, back.stderr).toBe(0);
+    const inDocker = await runRebase(rebasePlanFor(image.slice(APPS_REGISTRY.length + 1), "1.0.0", { builder }));
+    expect(inDocker.failed?.output).toBeUndefined();
+    expect(inDocker.outcome).toBe("rebase");
+    expect(inDocker.digest).toBe(onEngine);
+    expect(await digestOf(`${image}:1.0.0`)).toBe(onEngine);
   });
 });
