@@ -55,6 +55,8 @@ export function buildThroughEngine(
  * every failure: packline's own, or what was tried to reach an engine.
  */
 export async function throughEngine<T>(work: () => Promise<T>, stderr: NodeJS.WritableStream, choice: EngineChoice = chooseEngine()): Promise<T> {
+  // Where a run's time goes outside the steps (README, "What each step costs"): printed with PACKLINE_STEP_TIMES=1.
+  const marks = { entered: performance.now(), session: Number.NaN, ran: Number.NaN, closed: Number.NaN, ended: Number.NaN };
   if (choice.route.via === "download") stderr.write(downloadNotice(choice));
   // The SDK takes its CLI from _EXPERIMENTAL_DAGGER_CLI_BIN (else it downloads one): hand it the one chosen.
   const savedCliBin = process.env._EXPERIMENTAL_DAGGER_CLI_BIN;
@@ -75,12 +77,14 @@ export async function throughEngine<T>(work: () => Promise<T>, stderr: NodeJS.Wr
   try {
     await connection(
       async () => {
+        marks.session = performance.now();
         try {
           result = await work();
           done = true;
         } catch (error) {
           own = error;
         }
+        marks.ran = performance.now();
       },
       { LogOutput: log },
     );
@@ -93,7 +97,10 @@ export async function throughEngine<T>(work: () => Promise<T>, stderr: NodeJS.Wr
     else process.env._EXPERIMENTAL_DAGGER_CLI_BIN = savedCliBin;
     // The SDK closes a session it started with a SIGTERM it does not wait for: the CLI's progress output goes on for
     // a moment. Let it end first, so that what packline prints next (the summary, or its one message) comes last.
+    marks.closed = performance.now();
     await log.ended(SESSION_OUTPUT_WAIT_MS);
+    marks.ended = performance.now();
+    if (process.env.PACKLINE_STEP_TIMES === "1") stderr.write(`packline: ${processSeconds(marks)}\n`);
   }
   if (own === undefined && (sessionError !== undefined || connectionError !== undefined)) own = engineError(sessionError ?? connectionError, choice);
   if (own !== undefined) {
@@ -102,6 +109,17 @@ export async function throughEngine<T>(work: () => Promise<T>, stderr: NodeJS.Wr
   }
   if (!done) throw engineError(undefined, choice);
   return result as T;
+}
+
+/**
+ * The process's own time outside the plan's steps, in seconds: `start` from the process's start to the engine's
+ * session being asked for (node, packline's modules, the options); `session` until it answered (the SDK's telemetry, the
+ * Dagger CLI's `dagger session`); `run` the run itself (the runner's own line splits it into steps); `close` until the
+ * SDK let go of the session; `output` the wait for the CLI's last progress lines.
+ */
+function processSeconds(marks: { entered: number; session: number; ran: number; closed: number; ended: number }): string {
+  const s = (ms: number) => (Number.isNaN(ms) ? "-" : (ms / 1000).toFixed(2));
+  return `process seconds: start ${s(marks.entered)}, session ${s(marks.session - marks.entered)}, run ${s(marks.ran - marks.session)}, close ${s(marks.closed - marks.ran)}, output ${s(marks.ended - marks.closed)}`;
 }
 
 function firstLines(error: unknown): string {

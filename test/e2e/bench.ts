@@ -20,7 +20,7 @@
  * the e2e suite.
  */
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import setup from "./global-setup.js";
 import { copySource, e2eState, packBuild, removeTree, uniqueRepository } from "./harness.js";
@@ -57,6 +57,12 @@ async function timed(label: string, run: () => Promise<{ exitCode: number; outpu
   return seconds;
 }
 
+/** The machine's load averages, printed beside the figures (a shared machine's figures compare only loosely). */
+const load = () =>
+  `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`;
+
 const fmt = (s: number | undefined) => (s === undefined ? "-" : s.toFixed(2));
 
 /** packline's whole plan for one version; returns its step times (the total is what the user waits for). */
@@ -87,7 +93,7 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     for (const fixture of fixtures) lines.push(...(await benchFixture(fixture)));
     console.log(
-      `\nbench:e2e: packline's plan (check, build, release) in the lab's Docker vs the raw creator vs pack ${s.packVersion}, lifecycle ${s.lifecycleVersion}; medians of ${RUNS} runs, seconds:`,
+      `\nbench:e2e: packline's plan (check, build, release) in the lab's Docker vs the raw creator vs pack ${s.packVersion}, lifecycle ${s.lifecycleVersion}; medians of ${RUNS} runs, seconds (${load()} at the end):`,
     );
     for (const line of lines) console.log(line);
   } finally {
@@ -105,7 +111,7 @@ async function benchFixture(fixture: Fixture): Promise<string[]> {
   const source = copySource(fixture.dir);
   try {
     for (let i = 1; i <= RUNS; i++) {
-      console.log(`${fixture.name} fixture, run ${i}/${RUNS}`);
+      console.log(`${fixture.name} fixture, run ${i}/${RUNS} (${load()})`);
       const repository = uniqueRepository(`e2e/bench-packline-${fixture.name}`);
       let cache = mkdtempSync(join(tmpdir(), "packline-e2e-bench-cache-"));
       try {

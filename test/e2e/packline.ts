@@ -190,10 +190,12 @@ export async function rawCreator(
   const plan = planFor(repository, extra);
   const step = plan.steps.build;
   const user = await builderUser(step.image);
-  const layers = join(work, "layers");
-  const platform = join(work, "platform");
-  const config = join(work, "docker");
-  removeTree(layers);
+  // Fresh directories each call, left for the caller to remove with `work`: removing the last build's layers here
+  // (the deps layer's files) was on the raw creator's clock, while a plan's steps clean up off theirs.
+  const call = mkdtempSync(join(work, "call-"));
+  const layers = join(call, "layers");
+  const platform = join(call, "platform");
+  const config = join(call, "docker");
   mkdirSync(layers, { recursive: true });
   mkdirSync(join(platform, "env"), { recursive: true });
   for (const file of step.files) {

@@ -107,6 +107,7 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
     password: inputs.registryPassword,
     service: targetService(plan),
   };
+  const prepared = (performance.now() - started) / 1000; // the source, the builder's user, the secrets: before any step
   const references = plan.variants[0]!.tags.map((tag) => `${plan.image.name}:${resolveText(tag, lates)}`);
   const finish = (digest: string, alreadyPublished: boolean, sbom?: Directory): RunResult => {
     const seconds = { ...times, total: (performance.now() - started) / 1000 };
@@ -114,7 +115,7 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
     if (process.env.PACKLINE_STEP_TIMES === "1") {
       const part = (n: keyof typeof times) => (seconds[n] === undefined ? "-" : seconds[n]!.toFixed(2));
       console.error(
-        `packline: step seconds: check ${part("check")}, build ${part("build")}, release ${part("release")}, total ${seconds.total.toFixed(2)}`,
+        `packline: step seconds: check ${part("check")}, build ${part("build")}, release ${part("release")}, total ${seconds.total.toFixed(2)}, before the steps ${prepared.toFixed(2)}`,
       );
     }
     return { ...result(digest, alreadyPublished, sbom), seconds };

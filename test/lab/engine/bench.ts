@@ -11,14 +11,16 @@
  *             and --clear-cache);
  *       warm: the next version of the same image with the cache kept (the buildpack's message that it reused its
  *             layer is checked; the same version again would be "already published", nothing built).
- * packline runs as a process (`packline build`, bin/packline.js of a copy of this repository), as a user runs it.
+ * packline runs as a process (`packline build`, bin/packline.js of a copy of this repository), as a user runs it;
+ * beside its steps it prints where the rest of its time goes (start, session, before the steps, close, output, exit).
+ * BENCH_ONLY=load times only the module load; BENCH_ONLY=builds only the builds.
  * Starts the lab (if none runs) and the engine, and stops what it started (global-setup.ts); readies the lab's dockerd
  * as the e2e suite does (test/e2e/setup.sh, in the lab's network namespace).
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeTree } from "../../e2e/harness.js";
 import { planFor, rawCreator, runPlan } from "../../e2e/packline.js";
@@ -67,17 +69,41 @@ async function e2ePlan(repository: string, tag: string, source: string, cacheDir
   return r.seconds;
 }
 
-/** packline build as a process; its steps' seconds from the line PACKLINE_STEP_TIMES=1 makes it print. */
-async function packlineSteps(label: string, go: () => Promise<Ran>, expect: string): Promise<Steps> {
+/**
+ * Where a `packline build` process spends its time outside the steps (src/cli/build.ts, processSeconds): node and
+ * packline's modules until the session is asked for, the Dagger session's start, the run's own work before its first
+ * step (the source's upload and digest, the builder's user, the secret), the session's close, the wait for the CLI's
+ * last output, and the process's exit after that (the wall time left).
+ */
+type Outside = { start: number; session: number; before: number; close: number; output: number; exit: number };
+const OUTSIDE_PARTS = ["start", "session", "before", "close", "output", "exit"] as const;
+const outsideText = (o: Outside) => OUTSIDE_PARTS.map((k) => `${k === "before" ? "before the steps" : k} ${fmt(o[k])}`).join(", ");
+
+/** packline build as a process; its steps' seconds, and the rest, from the lines PACKLINE_STEP_TIMES=1 makes it print. */
+async function packlineSteps(label: string, go: () => Promise<Ran>, expect: string): Promise<Steps & { outside: Outside }> {
   const total = await timed(label, go, expect);
   const r = lastRun!;
-  const m = /packline: step seconds: check ([0-9.-]+), build ([0-9.-]+), release ([0-9.-]+)/.exec(r.stderr);
-  if (!m) throw new Error(`${label}: no step times in its output (PACKLINE_STEP_TIMES=1)\n${r.stderr.slice(-2000)}`);
+  const m = /packline: step seconds: check ([0-9.-]+), build ([0-9.-]+), release ([0-9.-]+), total ([0-9.]+), before the steps ([0-9.]+)/.exec(
+    r.stderr,
+  );
+  const p = /packline: process seconds: start ([0-9.]+), session ([0-9.]+), run ([0-9.]+), close ([0-9.]+), output ([0-9.]+)/.exec(r.stderr);
+  if (!m || !p) throw new Error(`${label}: no step or process times in its output (PACKLINE_STEP_TIMES=1)\n${r.stderr.slice(-2000)}`);
   const n = (v: string) => (v === "-" ? undefined : Number(v));
-  const steps = { check: n(m[1]!), build: n(m[2]!), release: n(m[3]!), total };
-  console.log(`    steps: ${stepsText(steps)}`);
+  const [start, session, run, close, output] = p.slice(1, 6).map(Number) as [number, number, number, number, number];
+  const outside = { start, session, before: Number(m[5]), close, output, exit: Math.max(0, total - (start + session + run + close + output)) };
+  const steps = { check: n(m[1]!), build: n(m[2]!), release: n(m[3]!), total, outside };
+  console.log(`    steps: ${stepsText(steps)}; outside them: ${outsideText(outside)}`);
   return steps;
 }
+
+const medianOutside = (runs: readonly { outside: Outside }[]): Outside =>
+  Object.fromEntries(OUTSIDE_PARTS.map((k) => [k, median(runs.map((r) => r.outside[k]))])) as Outside;
+
+/** The machine's load averages, printed beside the figures (a shared machine's figures compare only loosely). */
+const load = () =>
+  `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`;
 let lastRun: Ran | undefined;
 
 async function main(): Promise<void> {
@@ -91,7 +117,7 @@ async function main(): Promise<void> {
     const lab = readLab();
     const prepared = await inLabNet("bash", [join(REPO_ROOT, "test", "e2e", "setup.sh")]);
     if (prepared.code !== 0) throw new Error(`test/e2e/setup.sh failed:\n${prepared.stdout}${prepared.stderr}`);
-    lines.push(...(await moduleLoadFigures(mod)));
+    if (process.env.BENCH_ONLY !== "builds") lines.push(...(await moduleLoadFigures(mod)));
     if (process.env.BENCH_ONLY === "load") {
       console.log("\nbench:engine (module load only, BENCH_ONLY=load):");
       for (const l of lines) console.log(l);
@@ -112,10 +138,15 @@ async function main(): Promise<void> {
     const insecure = ["--insecure-registry", IMAGES_REGISTRY, "--insecure-registry", APPS_REGISTRY];
     for (const f of fixtures) {
       const source = tempCopy(f.dir);
-      const t = { engine: [[], []] as Steps[][], e2e: [[], []] as Steps[][], raw: [[], []] as number[][], pack: [[], []] as number[][] };
+      const t = {
+        engine: [[], []] as (Steps & { outside: Outside })[][],
+        e2e: [[], []] as Steps[][],
+        raw: [[], []] as number[][],
+        pack: [[], []] as number[][],
+      };
       try {
         for (let i = 1; i <= RUNS; i++) {
-          console.log(`${f.name} fixture, run ${i}/${RUNS}`);
+          console.log(`${f.name} fixture, run ${i}/${RUNS} (${load()})`);
           const image = `${APPS_REGISTRY}/bench-engine-${randomBytes(4).toString("hex")}/${f.name}`;
           const packline = (tag: string) => () =>
             runPackline(
@@ -209,11 +240,12 @@ async function main(): Promise<void> {
         const pack = median(t.pack[i]!);
         lines.push(
           `${f.name} ${figure}: packline on the engine ${stepsText(ours)} | e2e plan in Docker ${stepsText(e2e)} | raw creator ${fmt(raw)} s | pack ${fmt(pack)} s`,
+          `${f.name} ${figure}: packline on the engine outside its steps: ${outsideText(medianOutside(t.engine[i]!))}`,
           `${f.name} ${figure} ratios: engine/raw creator ${(ours.total / raw).toFixed(2)}, engine/pack ${(ours.total / pack).toFixed(2)}; e2e plan/raw creator ${(e2e.total / raw).toFixed(2)}, e2e plan/pack ${(e2e.total / pack).toFixed(2)}`,
         );
       }
     }
-    console.log(`\nbench:engine (${RUNS} runs each, medians):`);
+    console.log(`\nbench:engine (${RUNS} runs each, medians; ${load()} at the end):`);
     for (const l of lines) console.log(l);
   } finally {
     removeDir(mod);
