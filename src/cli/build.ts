@@ -38,9 +38,6 @@ export function buildThroughEngine(
           ? dag.host().directory(inputs.sourceDir ?? ".", { exclude: [...CONTEXT_EXCLUDES, ...(inputs.exclude ?? [])] })
           : undefined;
       const registryPassword = inputs.password === undefined ? undefined : dag.setSecret("packline-registry-password", inputs.password);
-      // The check goes first here (closesSession left out), although a session packline started ends with the run
-      // and would end a build the check discards: a retry of a published version must not start the creator at all
-      // (the engine suite's release-check test asserts that the output never shows it). runner.ts, RunInputs.
       const result = await runPlan(plan, { source, registryPassword });
       if (inputs.sbomDir && result.sbom) await result.sbom.export(inputs.sbomDir);
       return result;

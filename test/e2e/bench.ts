@@ -1,7 +1,7 @@
 /**
  * `npm run bench:e2e` (`tsx test/e2e/bench.ts`): what a user waits for. packline's whole plan (check, build,
- * release: run by the e2e harness in the lab's Docker as the plan states them, the check beside the build, which
- * `packline build` does not do yet: README, "Releases") beside the raw lifecycle
+ * release: run by the e2e harness in the lab's Docker as the plan states them, the check beside the build, where
+ * `packline build` makes only the build's container beside it: README, "Releases") beside the raw lifecycle
  * `creator` (one `docker run` of the builder, publishing, the same arguments the plan's build step gives) and
  * `pack build --publish`, with the same builder, app, registry and env. Not a test: it prints figures.
  *

@@ -20,13 +20,6 @@ export interface RunInputs {
   readonly source?: Directory;
   /** The registry password or token (for a plan with password credentials). */
   readonly registryPassword?: Secret;
-  /**
-   * The caller started the engine session and closes it when the run ends, which ends every query still running (the
-   * SDK cannot cancel one): only then can a build that the check made useless be discarded, so only then does the
-   * build start beside the check, when the plan allows it. A module's session and `dagger run`'s outlive the run: a
-   * discarded build would run on, and a retry of a published version would wait for a whole build.
-   */
-  readonly closesSession?: boolean;
 }
 
 export interface RunResult {
@@ -130,17 +123,21 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
     sbom,
   });
 
+  // The plan lets the build start beside the check (types.ts, Overlap). Here it starts as far as its container: the
+  // builder image, the source with its owner, the scratch directories, the cache and the files are made while the
+  // check runs, and the creator starts when the check has said "unpublished". Not the creator itself: the SDK cannot
+  // cancel a query, so a creator the check makes useless would run to its end in a session that outlives the run (a
+  // module's, `dagger run`'s), and a retry of a published version would cost a whole build, not a registry lookup
+  // (the engine suite's release-check test asserts that it runs no creator).
+  const buildContainer = stepContainer(ctx, plan.steps.build);
+  const preparing = plan.overlap.checkBesideBuild ? buildContainer.sync() : undefined;
+  preparing?.catch(() => undefined); // the check's word comes first; a failure here shows again in the build
   const build = () =>
     timed("build", async () => {
-      const ran = await runBuild(ctx);
+      const ran = await runBuild(ctx, buildContainer);
       lates["build-report"] = await ran.file(outputPath(plan.steps.build, "report")).contents();
       return ran;
     });
-  // The plan says whether the build may start beside the check (types.ts, Overlap); the caller, whether a build the
-  // check makes useless can be discarded (RunInputs.closesSession).
-  const beside = plan.overlap.checkBesideBuild && inputs.closesSession === true;
-  const early = beside ? build() : undefined;
-  early?.catch(() => undefined); // the check's word comes first: a build it discards must not fail the run
   const step = plan.steps.check;
   const outcome = await timed("check", async () => {
     const check = await runStep(ctx, step);
@@ -151,7 +148,7 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
   });
   if (outcome.published) return finish(await outcome.digest(), true);
 
-  const built = await (early ?? build());
+  const built = await build();
   parseReport(lates["build-report"]!); // refuse a report without a digest here, with packline's message
   const digest = await timed("release", async () => {
     const release = await runStep(ctx, plan.steps.release);
@@ -346,10 +343,11 @@ async function runStep(ctx: Context, step: ContainerStep): Promise<Container> {
   return ran;
 }
 
-async function runBuild(ctx: Context): Promise<Container> {
+/** Runs the creator (or pack) in the build step's container (stepContainer: everything but the exec). */
+async function runBuild(ctx: Context, container: Container): Promise<Container> {
   const step = ctx.plan.steps.build;
   // expect ANY so a failure comes back as output to explain, not as an exception that hides the registry.
-  const ran = stepContainer(ctx, step).withExec(execArgs(ctx, step), { expect: ReturnType.Any });
+  const ran = container.withExec(execArgs(ctx, step), { expect: ReturnType.Any });
   const exitCode = await ran.exitCode();
   if (exitCode !== 0) {
     const output = `${await ran.stdout()}\n${await ran.stderr()}`;

@@ -73,7 +73,7 @@ export function planText(plan: BuildPlan, secretSources: Readonly<Record<string,
   lines.push(
     `order      ${
       plan.overlap.checkBesideBuild
-        ? "check and build at once (the build is discarded if the check stops the run; where a backend cannot discard it, the check goes first), then release"
+        ? "check and build at once (the build is discarded if the check stops the run; on Dagger only the build's container is made beside the check, and the creator starts after it), then release"
         : "check, build, release"
     }`,
   );

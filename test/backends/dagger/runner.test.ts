@@ -41,8 +41,6 @@ interface Inputs {
   /** A local source directory (default: /home/dev/app on the host) unless the plan clones. */
   source?: () => Directory;
   password?: () => Secret;
-  /** RunInputs.closesSession (default: a session the run does not close, as a module's). */
-  closesSession?: boolean;
   /** Changes the plan before it runs. */
   plan?: (plan: BuildPlan) => BuildPlan;
   /** Answers tried before the world's. */
@@ -60,7 +58,7 @@ async function run<T>(
   return withFakeEngine({ answers: [...(opts.inputs?.answers ?? []), ...world(opts.world)] }, async (engine) => {
     const source = plan.source.kind === "local" ? (opts.inputs?.source ?? (() => dag.host().directory("/home/dev/app")))() : undefined;
     const registryPassword = raw.registryUsername !== undefined ? (opts.inputs?.password ?? (() => dag.setSecret("pw", PASSWORD)))() : undefined;
-    const result = await runPlan(plan, { source, registryPassword, closesSession: opts.inputs?.closesSession });
+    const result = await runPlan(plan, { source, registryPassword });
     return check({ engine, plan, result });
   });
 }
@@ -73,7 +71,7 @@ async function failure(raw: RawInput, opts: { world?: WorldOptions; inputs?: Inp
     seen = engine;
     const source = plan.source.kind === "local" ? (opts.inputs?.source ?? (() => dag.host().directory("/home/dev/app")))() : undefined;
     const registryPassword = raw.registryUsername !== undefined ? (opts.inputs?.password ?? (() => dag.setSecret("pw", PASSWORD)))() : undefined;
-    return runPlan(plan, { source, registryPassword, closesSession: opts.inputs?.closesSession }).then(
+    return runPlan(plan, { source, registryPassword }).then(
       () => new Error("expected the run to fail"),
       (e: unknown) => e as Error,
     );
@@ -283,23 +281,28 @@ describe("runPlan: the check decides", () => {
   });
 });
 
-describe("runPlan: the build beside the check, in a session the run closes (packline build)", () => {
+describe("runPlan: the build's container made beside the check, the creator after it", () => {
+  /** Whether `q` evaluates the build step's container without an exec (its `sync`, sent while the check runs). */
+  const isBuildSync = (q: { leaf: { field: string }; resolved: { field: string; args: Record<string, unknown> }[] }) =>
+    q.leaf.field === "sync" &&
+    !q.resolved.some((s) => s.field === "withExec") &&
+    q.resolved.some((s) => s.field === "withMountedCache" || (s.field === "withDirectory" && s.args.path === "/layers"));
   /**
-   * Holds the check's exit code (`code`) until the build's exec has been sent, or 3 s: a runner that waits for the
-   * check first shows.
+   * Holds the check's exit code (`code`) until the build's container has been asked for, or 3 s: a runner that
+   * waits for the check before it makes that container shows.
    */
   const holdCheck =
     (code = 0): Answer =>
     (q) => {
       const exec = q.last("withExec");
       if (q.field !== "exitCode" || q.parent.at(-1) !== exec || stepOfExec(exec?.args.args) !== "check") return undefined;
-      const buildSent = () => q.engine.queries.some((r) => r.leaf.field === "exitCode" && stepOfExec(r.resolved.at(-2)?.args.args) === "build");
+      const prepared = () => q.engine.queries.some(isBuildSync);
       return (async () => {
-        for (const until = Date.now() + 3000; Date.now() < until && !buildSent(); ) await new Promise((resolve) => setTimeout(resolve, 20));
+        for (const until = Date.now() + 3000; Date.now() < until && !prepared(); ) await new Promise((resolve) => setTimeout(resolve, 20));
         return code;
       })();
     };
-  const closes = { closesSession: true, answers: [holdCheck()] };
+  const held = { answers: [holdCheck()] };
   /** The position of the first query whose leaf is `leaf` on `step`'s container (the order the runner sent them in). */
   const sent = (engine: FakeEngine, leaf: string, step: string, path?: string) =>
     engine.queries.findIndex(
@@ -308,14 +311,19 @@ describe("runPlan: the build beside the check, in a session the run closes (pack
         stepOfExec(q.resolved.find((s) => s.field === "withExec")?.args.args) === step &&
         (path === undefined || q.resolved.at(-2)?.args.path === path),
     );
+  const prepared = (engine: FakeEngine) => engine.queries.findIndex(isBuildSync);
 
-  it("the plan allows it: the build is sent before the check's outcome is read; the release only after both", async () => {
-    await run({ tag: "v1.0.0" }, { inputs: closes }, ({ engine, plan, result }) => {
+  it("the plan allows it: the build's container is made before the check's outcome is read, the creator only after it, the release after both", async () => {
+    await run({ tag: "v1.0.0" }, { inputs: held }, ({ engine, plan, result }) => {
       expect(plan.overlap.checkBesideBuild).toBe(true);
-      const build = sent(engine, "exitCode", "build");
       const outcome = sent(engine, "contents", "check", "/tmp/packline/outcome");
-      expect(build).toBeGreaterThanOrEqual(0);
-      expect(build).toBeLessThan(outcome);
+      expect(prepared(engine)).toBeGreaterThanOrEqual(0);
+      expect(prepared(engine)).toBeLessThan(outcome);
+      // the container made beside the check is the one the creator runs in: the same chain, then the exec
+      const sync = engine.queries[prepared(engine)]!;
+      const exec = engine.leaves("exitCode").find((q) => stepOfExec(q.resolved.at(-2)?.args.args) === "build")!;
+      expect(engine.expand(exec.resolved.slice(0, -2))).toEqual(engine.expand(sync.resolved.slice(0, -1)));
+      expect(sent(engine, "exitCode", "build")).toBeGreaterThan(outcome);
       expect(sent(engine, "exitCode", "release")).toBeGreaterThan(Math.max(outcome, sent(engine, "contents", "build")));
       expect(result).toMatchObject({ digest: RELEASED_DIGEST, alreadyPublished: false });
       expect(result.seconds.check).toBeGreaterThanOrEqual(0);
@@ -323,39 +331,38 @@ describe("runPlan: the build beside the check, in a session the run closes (pack
     });
   });
 
-  it("the check says published: the build is discarded, the existing digest is the result, nothing is released", async () => {
-    await run({ tag: "v1.0.0" }, { world: { check: { outcome: "published", digest: EXISTING_DIGEST } }, inputs: closes }, ({ engine, result }) => {
-      expect(stepsRun(engine)).toContain("build");
-      expect(stepsRun(engine)).not.toContain("release");
+  it("the check says published: no creator runs, the existing digest is the result, nothing is released", async () => {
+    await run({ tag: "v1.0.0" }, { world: { check: { outcome: "published", digest: EXISTING_DIGEST } }, inputs: held }, ({ engine, result }) => {
+      expect(prepared(engine)).toBeGreaterThanOrEqual(0);
+      expect(stepsRun(engine)).toEqual(["check"]);
       expect(result).toMatchObject({ digest: EXISTING_DIGEST, alreadyPublished: true });
       expect(result.sbom).toBeUndefined();
     });
   });
 
-  it("the check refuses: its message is the error, not the discarded build's failure", async () => {
+  it("the check refuses: its message is the error, and no creator runs", async () => {
     const stderr = "packline: registry.example.com/acme/app:1.0.0 is already published (sha256:e0e0, revision abc): refused.\n";
     const { error, engine } = await failure(
       { tag: "v1.0.0", image: IMAGE },
-      {
-        world: { check: { outcome: "failed", exitCode: 4, stderr }, build: { exitCode: 1, stderr: "ERROR: failed to export\n" } },
-        inputs: { ...closes, answers: [holdCheck(4)] },
-      },
+      { world: { check: { outcome: "failed", exitCode: 4, stderr } }, inputs: { answers: [holdCheck(4)] } },
     );
     expect(error.message).toBe("registry.example.com/acme/app:1.0.0 is already published (sha256:e0e0, revision abc): refused.");
-    expect(stepsRun(engine)).toContain("build");
-    expect(stepsRun(engine)).not.toContain("release");
+    expect(stepsRun(engine)).toEqual(["check"]);
   });
 
-  it("a plan that does not allow it (Overlap false) runs the check first, as in a session the run does not close", async () => {
+  it("a plan that does not allow it (Overlap false) makes nothing of the build before the check's outcome", async () => {
     const sequential = (plan: BuildPlan): BuildPlan => ({ ...plan, overlap: { checkBesideBuild: false } });
-    for (const inputs of [{ ...closes, plan: sequential }, { answers: [holdCheck()] }]) {
-      await run({ tag: "v1.0.0" }, { inputs }, ({ engine }) => {
-        expect(sent(engine, "exitCode", "build")).toBeGreaterThan(sent(engine, "contents", "check", "/tmp/packline/outcome"));
-      });
-      await run({ tag: "v1.0.0" }, { world: { check: { outcome: "published", digest: EXISTING_DIGEST } }, inputs }, ({ engine }) => {
+    await run({ tag: "v1.0.0" }, { inputs: { ...held, plan: sequential } }, ({ engine }) => {
+      expect(prepared(engine)).toBe(-1);
+      expect(sent(engine, "exitCode", "build")).toBeGreaterThan(sent(engine, "contents", "check", "/tmp/packline/outcome"));
+    });
+    await run(
+      { tag: "v1.0.0" },
+      { world: { check: { outcome: "published", digest: EXISTING_DIGEST } }, inputs: { plan: sequential } },
+      ({ engine }) => {
         expect(stepsRun(engine)).toEqual(["check"]);
-      });
-    }
+      },
+    );
   });
 });
 
