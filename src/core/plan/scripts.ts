@@ -87,12 +87,23 @@ looked_up() {
   cat ${OUT.dir}/"$1".error >&2
   exit ${EXIT.transient}
 }
-# Claims the version for this run (see the top of scripts.ts): the claim tag on a one-file image, labelled.
+# Claims the version for this run (see the top of scripts.ts): the claim tag on a one-file image labelled with the run
+# and the time, in one crane call: the image is made here as a docker-style tarball (manifest.json, its config, the
+# layer; crane works out the digests and pushes it), not appended and then relabelled (two calls, twice the requests).
 claim() {
+  case "$PACKLINE_RUN_ID" in "" | *[!A-Za-z0-9._-]*)
+    echo "packline: internal: the run id is not letters, digits, '.', '_' and '-' only." >&2
+    exit ${EXIT.transient} ;;
+  esac
+  mkdir -p ${OUT.dir}/claim-image
   printf '%s\n' "$PACKLINE_RUN_ID" > ${OUT.dir}/claim
-  (cd ${OUT.dir} && tar -cf claim.tar claim)
-  crane append $flags -f ${OUT.dir}/claim.tar -t "$claim_ref" > /dev/null
-  crane mutate $flags "$claim_ref" --label "${CLAIM_LABELS.run}=$PACKLINE_RUN_ID" --label "${CLAIM_LABELS.at}=$(date +%s)" --tag "$claim_ref" > /dev/null
+  (cd ${OUT.dir} && tar -cf claim-image/layer.tar claim)
+  layer=$(sha256sum ${OUT.dir}/claim-image/layer.tar | cut -d ' ' -f 1)
+  printf '{"architecture":"","os":"","config":{"Labels":{"${CLAIM_LABELS.run}":"%s","${CLAIM_LABELS.at}":"%s"}},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$PACKLINE_RUN_ID" "$(date +%s)" "$layer" > ${OUT.dir}/claim-image/config.json
+  printf '[{"Config":"config.json","RepoTags":null,"Layers":["layer.tar"]}]' > ${OUT.dir}/claim-image/manifest.json
+  (cd ${OUT.dir}/claim-image && tar -cf ../claim-image.tar manifest.json config.json layer.tar)
+  crane push $flags ${OUT.dir}/claim-image.tar "$claim_ref" > /dev/null
 }
 # The options that decide the image, in words (what io.packline.build-inputs is a digest of: planner.ts, buildInputsOf).
 OPTIONS_IN_WORDS="builder, run image, env, buildpacks, creation time, executor or Platform API"

@@ -34,12 +34,12 @@ case $cmd in
     if [ ! -f "$f" ]; then echo "GET $1: MANIFEST_UNKNOWN: manifest unknown" >&2; exit 1; fi
     [ -n "\${CRANE_FAIL:-}" ] && { echo "$CRANE_FAIL" >&2; exit 1; }
     cat "$f" ;;
-  append)
-    tag=""
-    while [ $# -gt 0 ]; do case $1 in -t) tag=$2; shift 2 ;; *) shift ;; esac; done
-    printf '{"config":{}}' > "$REG/$(key "$tag").config"
-    printf 'sha256:%s' "$(printf '%s' "$tag-append" | sha256sum | cut -c1-64)" > "$REG/$(key "$tag").digest"
-    echo "$tag" >> "$REG/appended" ;;
+  push)
+    # a docker-style tarball, as crane push reads one: manifest.json names the config and the layers
+    tar -tf "$1" | sort | tr '\n' ' ' > "$REG/pushed-files"
+    tar -xOf "$1" config.json > "$REG/$(key "$2").config"
+    printf 'sha256:%s' "$(sha256sum < "$1" | cut -c1-64)" > "$REG/$(key "$2").digest"
+    echo "$2" >> "$REG/pushed" ;;
   mutate)
     src=$1; shift; labels=""; tag=""
     while [ $# -gt 0 ]; do case $1 in --label) labels="$labels,\\"\${2%%=*}\\":\\"\${2#*=}\\""; shift 2 ;; --tag) tag=$2; shift 2 ;; *) shift ;; esac; done
@@ -126,6 +126,27 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
     expect(claim.config.Labels[CLAIM_LABELS.run]).toBe("run-1");
     expect(Number(claim.config.Labels[CLAIM_LABELS.at])).toBeGreaterThanOrEqual(before);
     expect(Number(claim.config.Labels[CLAIM_LABELS.at])).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    // one crane call writes the claim (after the version's lookup): an image tarball pushed whole, its one layer the
+    // diff id its config names
+    const calls = readFileSync(join(dir, "reg", "calls"), "utf8")
+      .trim()
+      .split("\n");
+    expect(calls).toEqual([`config ${IMAGE}:1.2.3`, `push ${join(dir, "out")}/claim-image.tar`]);
+    expect(
+      readFileSync(join(dir, "reg", "pushed-files"), "utf8")
+        .trim()
+        .split(" "),
+    ).toEqual(["config.json", "layer.tar", "manifest.json"]);
+    const layer = execFileSync("sha256sum", [join(dir, "out", "claim-image", "layer.tar")], { encoding: "utf8" }).split(" ")[0];
+    expect(claim.rootfs.diff_ids).toEqual([`sha256:${layer}`]);
+    expect(execFileSync("tar", ["-xOf", join(dir, "out", "claim-image", "layer.tar"), "claim"], { encoding: "utf8" })).toBe("run-1\n");
+  });
+
+  it("check: a run id that is not letters, digits, '.', '_' and '-' writes no claim (it goes into the claim's JSON)", () => {
+    const result = run(shell, CHECK_SCRIPT, { PACKLINE_RUN_ID: 'run"1' });
+    expect(result.code).toBe(EXIT.transient);
+    expect(result.stderr).toContain("internal: the run id");
+    expect(existsSync(join(dir, "reg", `${key(CLAIM)}.config`))).toBe(false);
   });
 
   it("check: a version published or refused is not claimed; --allow-overwrite claims it", () => {
@@ -141,9 +162,9 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
   it("check: a version too long for a claim tag of its own is claimed under its digest (a tag holds 128 characters)", () => {
     const version = `1.2.3-${"a".repeat(120)}`;
     expect(run(shell, CHECK_SCRIPT, { PACKLINE_VERSION: version })).toMatchObject({ code: 0, outcome: "unpublished" });
-    const appended = readFileSync(join(dir, "reg", "appended"), "utf8").trim();
-    expect(appended).toMatch(new RegExp(`^${IMAGE}:packline-claim-[0-9a-f]{32}$`));
-    expect(appended.split(":").at(-1)!.length).toBeLessThanOrEqual(128);
+    const pushed = readFileSync(join(dir, "reg", "pushed"), "utf8").trim();
+    expect(pushed).toMatch(new RegExp(`^${IMAGE}:packline-claim-[0-9a-f]{32}$`));
+    expect(pushed.split(":").at(-1)!.length).toBeLessThanOrEqual(128);
   });
 
   it("check: the same revision and options is published: nothing to build, the existing digest", () => {
