@@ -16,10 +16,11 @@
  *   expect(build.arguments.source.defaultPath).toBe("/")
  *   expect(isRequired(build.arguments.repo)).toBe(true)
  */
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const localRequire = createRequire(import.meta.url);
 const sdkIndex = localRequire.resolve("@dagger.io/dagger"); // <sdk>/dist/src/index.js
@@ -109,7 +110,11 @@ export async function introspectModule(srcDir = "src", moduleName = "packline"):
   try {
     const clientGen = path.join(tmp, "client.gen.ts");
     copyFileSync(path.join(sdkSrc, "api/client.gen.d.ts"), clientGen);
-    const mod = (await scan([...listSourceFiles(dir), clientGen], moduleName, false)) as LiveModule;
+    // What dagger.json's include leaves out of the module, the engine never reads: neither does this.
+    const root = path.dirname(dir);
+    const excluded = existsSync(path.join(root, "dagger.json")) ? moduleExcludes(path.join(root, "dagger.json")) : () => false;
+    const files = listSourceFiles(dir).filter((f) => !excluded(path.relative(root, f).split(path.sep).join("/")));
+    const mod = (await scan([...files, clientGen], moduleName, false)) as LiveModule;
     const json = JSON.parse(JSON.stringify(mod)) as IntrospectedModule;
     // The SDK's toJSON drops `cache`; copy it from the live objects.
     for (const [objName, obj] of Object.entries(mod.objects)) {
@@ -151,6 +156,21 @@ export function typeName(t: TypeDef | undefined): string {
     default:
       return t.name ?? t.kind;
   }
+}
+
+/**
+ * Whether dagger.json's `include` leaves a path (relative to dagger.json's directory, with "/") out of the module:
+ * its `!<path>` patterns, each a file or a directory. Any other pattern throws, so that a new one is taught here
+ * rather than read wrong.
+ */
+export function moduleExcludes(daggerJson = fileURLToPath(new URL("../../dagger.json", import.meta.url))): (file: string) => boolean {
+  const include = (JSON.parse(readFileSync(daggerJson, "utf8")) as { include?: string[] }).include ?? [];
+  const left = include.map((pattern) => {
+    if (!/^![A-Za-z0-9._/-]+$/.test(pattern) || pattern.includes("*"))
+      throw new Error(`introspect: dagger.json include pattern ${pattern} is not one it reads (!<file or directory>)`);
+    return pattern.slice(1).replace(/\/$/, "");
+  });
+  return (file) => left.some((p) => file === p || file.startsWith(`${p}/`));
 }
 
 /**
