@@ -3,7 +3,7 @@
  * decorators need this repository's tsconfig wherever the user stands), against the fake engine; and every way of
  * not reaching an engine ends in one message with the fix, exit 1, no stack trace, no unhandled rejection.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +33,21 @@ dns.lookup = (host, ...rest) => {
 };
 `,
 );
+
+/**
+ * Loaded before packline: importing the TypeScript compiler fails the process (what the SDK's module runtime imports,
+ * 2-4 s of a start; the CLI's "@dagger.io/dagger" leaves it out: bin/sdk-client-hooks.js).
+ */
+const NO_TYPESCRIPT = join(tmp, "no-typescript.mjs");
+writeFileSync(
+  join(tmp, "no-typescript-hooks.mjs"),
+  `export async function resolve(specifier, context, next) {
+  if (specifier === "typescript") throw new Error("the TypeScript compiler was imported by " + context.parentURL);
+  return next(specifier, context);
+}
+`,
+);
+writeFileSync(NO_TYPESCRIPT, `import { register } from "node:module";\nregister("./no-typescript-hooks.mjs", import.meta.url);\n`);
 
 interface Ran {
   code: number | null;
@@ -93,6 +108,21 @@ describe("node bin/packline.js from another directory", () => {
       expect(stepsRun(engine)).toEqual(["check", "build", "release"]);
       expect(engine.find("directory").find((s) => s.args.path !== undefined)?.args.path).toBe(".");
     });
+  }, 60_000);
+
+  it("build loads the Dagger SDK as a client: without its module runtime and the TypeScript compiler that imports", async () => {
+    await withFakeEngineEnv({ answers: world() }, async (engine) => {
+      const ran = await packline(["build", "--tag", "v1.0.0", "--source", "."], { env: engine.env, nodeArgs: ["--import", NO_TYPESCRIPT] });
+      expect([ran.code, ran.stderr]).toEqual([0, ""]);
+      expect(stepsRun(engine)).toEqual(["check", "build", "release"]);
+    });
+    // the guard itself: the SDK's whole entry, as the module loads it, does import TypeScript
+    const whole = spawnSync(process.execPath, ["--import", NO_TYPESCRIPT, "--input-type=module", "-e", 'await import("@dagger.io/dagger")'], {
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+      encoding: "utf8",
+    });
+    expect(whole.status).not.toBe(0);
+    expect(whole.stderr).toContain("the TypeScript compiler was imported by");
   }, 60_000);
 
   it("--source /nonexistent is refused before any engine is started", async () => {
