@@ -11,7 +11,8 @@
  *             and --clear-cache);
  *       warm: the next version of the same image with the cache kept (the buildpack's message that it reused its
  *             layer is checked; the same version again would be "already published", nothing built).
- * packline runs as a process (`packline build`, bin/packline.js of a copy of this repository), as a user runs it;
+ * packline runs as a process (`packline build`, bin/packline.js of a copy of this repository with its dist/ compiled),
+ * as a user who installed it runs it;
  * beside its steps it prints where the rest of its time goes (start, session, before the steps, close, output, exit).
  * BENCH_ONLY=load times only the module load; BENCH_ONLY=builds only the builds.
  * Starts the lab (if none runs) and the engine, and stops what it started (global-setup.ts); readies the lab's dockerd
@@ -124,6 +125,12 @@ async function main(): Promise<void> {
       return;
     }
 
+    // packline build as npm installs it: bin/packline.js runs the compiled dist/ (a source checkout runs src/ through
+    // tsx, which a user does not).
+    const built = await run(process.execPath, [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
+      cwd: mod,
+    });
+    if (built.code !== 0) throw new Error(`tsc -p tsconfig.build.json in the module copy failed:\n${built.stdout}${built.stderr}`);
     const fixtures = [
       { name: "static", dir: lab.fixtures.static, fresh: "---> cache: no stamp layer yet", reused: "---> cache: reusing the stamp layer" },
       {
