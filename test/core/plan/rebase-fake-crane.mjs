@@ -2,9 +2,10 @@
 /**
  * A fake `crane` for the rebase scripts' tests (not a test file): a registry kept in one JSON file, with real
  * manifests, configs and digests (sha256 of the documents), answering what the scripts call: config, manifest,
- * digest, append (the claim), mutate --label, edit config (stdin), tag. Written as a Node program the scripts run in
+ * digest, push (the claim), append, mutate --label, edit config (stdin), tag. Written as a Node program the scripts run in
  * place of /ko-app/crane. CRANE_FAIL=<message> makes every call fail with that message.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -80,6 +81,14 @@ function main(argv) {
       const target = rest[rest.indexOf("-t") + 1];
       const { repo, tag } = split(target);
       reg.tags[`${repo}:${tag}`] = putImage(reg, { created: "1980-01-01T00:00:01Z", config: {} }, [sha(`claim-${Math.random()}`)]);
+      save();
+      return 0;
+    }
+    case "push": {
+      // the claim: a docker-style image tarball (scripts.ts, claim), its config read from it as crane reads it
+      const config = JSON.parse(execFileSync("tar", ["-xOf", rest[0], "config.json"], { encoding: "utf8" }));
+      const { repo, tag } = split(rest[1]);
+      reg.tags[`${repo}:${tag}`] = putImage(reg, config, [sha(`claim-${Math.random()}`)]);
       save();
       return 0;
     }
