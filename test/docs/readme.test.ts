@@ -18,7 +18,8 @@ describe("README", () => {
       "-platform=/platform",
       "-cache-dir=/cache",
       "-cache-image=",
-      "-run-image=",
+      // the run image the check pinned (pin.ts), as the lifecycle's env
+      "CNB_RUN_IMAGE",
       "-order=/platform/order.toml",
       "-skip-restore",
       "-insecure-registry=",

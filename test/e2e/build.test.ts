@@ -8,9 +8,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { PIN_LABELS } from "../../src/core/plan/pin.js";
 import { PLATFORM_API } from "../../src/core/plan/planner.js";
 import { BUILD_INPUTS_LABEL, EXIT } from "../../src/core/plan/scripts.js";
-import { e2eState, fetchFromImage, registryClient, removeTree, uniqueRepository } from "./harness.js";
+import { e2eState, fetchFromImage, registryClient, removeTree, splitReference, uniqueRepository } from "./harness.js";
 import { changedSource, GREETING, type PlanRun, planFor, runBuildStep, runPlan } from "./packline.js";
 
 describe("packline's plan -> real registry, as a restricted pod", () => {
@@ -25,7 +26,9 @@ describe("packline's plan -> real registry, as a restricted pod", () => {
   });
 
   it("the plan: the builder's creator as the build user, pushing to the staging tag, the login as a secret volume", () => {
-    expect(plan.steps.build.image).toBe(s.builderImage);
+    // by the digest the check pins (pin.ts), and the run image too
+    expect(plan.steps.build.image).toEqual([`${s.builderImage}@`, { late: "builder-digest" }]);
+    expect(plan.steps.build.env).toContainEqual({ name: "CNB_RUN_IMAGE", value: [{ late: "run-image" }] });
     expect(plan.steps.build.user).toEqual({ kind: "build-user" });
     expect(plan.steps.build.privileged).toBe(false);
     expect(plan.steps.build.env).toContainEqual({ name: "CNB_PLATFORM_API", value: [PLATFORM_API] });
@@ -67,6 +70,17 @@ describe("packline's plan -> real registry, as a restricted pod", () => {
       "org.opencontainers.image.created": "1980-01-01T00:00:01Z",
       [BUILD_INPUTS_LABEL]: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
     });
+    // what made it, pinned by the check: the builder and run image by their digests in the images registry, the
+    // lifecycle the lab built the builder with
+    const images = registryClient(s.imagesRegistry, null);
+    const builder = splitReference(s.builderImage);
+    const runImage = splitReference(s.runImage);
+    expect(config.config.Labels).toMatchObject({
+      [PIN_LABELS.builder]: `${s.builderImage}@${await images.manifestDigest(builder.repository, builder.reference)}`,
+      [PIN_LABELS.runImage]: `${s.runImage}@${await images.manifestDigest(runImage.repository, runImage.reference)}`,
+      [PIN_LABELS.lifecycle]: s.lifecycleVersion,
+    });
+    expect(run.build!.argv).toContain(`${s.builderImage}@${await images.manifestDigest(builder.repository, builder.reference)}`);
     // everything else is the lifecycle's image: the same layers as the staged one
     const staged = await registryClient().manifest(repository, "packline-staging");
     const released = await registryClient().manifest(repository, "1.2.3");

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFailure } from "../../src/core/failure.js";
 import { REGISTRY_AUTH_SECRET } from "../../src/core/plan/planner.js";
 import { EXIT } from "../../src/core/plan/scripts.js";
+import { resolveText } from "../../src/core/plan/text.js";
 import {
   copySource,
   e2eState,
@@ -23,7 +24,7 @@ import {
   stopRegistry,
   uniqueRepository,
 } from "./harness.js";
-import { changedSource, planFor, registryAuthSecret, runPlan } from "./packline.js";
+import { changedSource, pinLates, planFor, registryAuthSecret, runPlan } from "./packline.js";
 
 /** Every tag of a repository with its manifest digest. */
 async function tagDigests(repository: string): Promise<Record<string, string | undefined>> {
@@ -90,7 +91,8 @@ describe("faults leave the registry as it was", () => {
       const plan = planFor(repository, { tag: "v1.3.0", ...(runImage ? { runImage } : {}) });
       const secrets = { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret(fault === "wrong password" ? wrong : s.password) };
       const sourceDir = copySource(source);
-      const build = () => runStep(plan, plan.steps.build, { sourceDir, secrets, timeoutMs: 4 * 60_000 });
+      const lates = await pinLates(plan); // the images registry, which stays up
+      const build = () => runStep(plan, plan.steps.build, { sourceDir, secrets, lates, timeoutMs: 4 * 60_000 });
       const result = fault === "stopped registry" ? await withRegistryStopped(build) : await build();
       result.cleanup();
       removeTree(sourceDir);
@@ -99,7 +101,7 @@ describe("faults leave the registry as it was", () => {
       expect(result.output, fault).not.toContain("failed to find accessible run image");
       const message = buildFailure({
         registry: s.registry,
-        builder: plan.steps.build.image,
+        builder: resolveText(plan.steps.build.image, lates),
         runImage,
         exitCode: result.exitCode,
         output: result.output,
@@ -116,13 +118,16 @@ describe("faults leave the registry as it was", () => {
   it("an unreadable run image is named as such, not blamed on the credentials", async () => {
     const plan = planFor(repository, { tag: "v1.3.0", runImage: `${s.imagesRegistry}/e2e/no-such-run:busybox` });
     const sourceDir = copySource(source);
-    const result = await runStep(plan, plan.steps.build, { sourceDir, secrets: { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret() } });
+    // The check would refuse the missing run image before any build (pin.ts); the lifecycle's own word on it is tested
+    // here, so the run image reaches it unpinned, beside the builder's pin.
+    const lates = { ...(await pinLates(planFor(repository, { tag: "v1.3.0" }))), "run-image": `${s.imagesRegistry}/e2e/no-such-run:busybox` };
+    const result = await runStep(plan, plan.steps.build, { sourceDir, lates, secrets: { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret() } });
     result.cleanup();
     removeTree(sourceDir);
     expect(result.exitCode).not.toBe(0);
     const message = buildFailure({
       registry: s.registry,
-      builder: plan.steps.build.image,
+      builder: resolveText(plan.steps.build.image, lates),
       runImage: `${s.imagesRegistry}/e2e/no-such-run:busybox`,
       exitCode: result.exitCode,
       output: result.output,

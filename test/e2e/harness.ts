@@ -286,7 +286,7 @@ export function podContainerArgs(user: string, privileged = false): string[] {
  * What runStep reads of a plan besides the step: its volumes, its build user, and the builder image (whose root user
  * chowns docker volumes). A build plan is one; a rebase plan (src/core/plan/rebase.ts) gives its builder as `build`.
  */
-export type StepHost = Pick<BuildPlan, "volumes" | "buildUser"> & { readonly steps: { readonly build: Pick<ContainerStep, "image"> } };
+export type StepHost = Pick<BuildPlan, "volumes" | "buildUser" | "builder">;
 /** A step of any plan: a ContainerStep, whatever its name. */
 export type HostedStep = Omit<ContainerStep, "name"> & { readonly name: string };
 
@@ -308,7 +308,7 @@ export async function runStep(plan: StepHost, step: HostedStep, opts: RunStepOpt
         ? "65532:65532"
         : plan.buildUser.kind === "given"
           ? `${plan.buildUser.uid}:${plan.buildUser.gid}`
-          : await builderUser(step.image);
+          : await builderUser(plan.builder);
   const volumes: string[] = [];
   const mountDirs = new Map<string, string>(); // container path -> host dir, for writing files
   const owned: string[] = [];
@@ -376,7 +376,7 @@ export async function runStep(plan: StepHost, step: HostedStep, opts: RunStepOpt
     if (bind) execFileSync("chown", ["-R", user, bind.split(":")[0]!]);
     else ownedVolumes.push(path);
   }
-  await chownToBuildUser(plan.steps.build.image, user, volumes, ownedVolumes);
+  await chownToBuildUser(plan.builder, user, volumes, ownedVolumes);
 
   const [entrypoint, ...commandRest] = step.command.map((t) => resolveText(t, lates));
   const name = `packline-e2e-${step.name}-${randomUUID().slice(0, 8)}`;
@@ -391,7 +391,7 @@ export async function runStep(plan: StepHost, step: HostedStep, opts: RunStepOpt
     ...envArgs,
     ...volumes.flatMap((v) => ["-v", v]),
     ...(opts.dockerArgs ?? []),
-    step.image,
+    resolveText(step.image, lates),
     ...commandRest,
     ...step.args.map((t) => resolveText(t, lates)),
   ];

@@ -14,6 +14,7 @@ import { exportArgo } from "../../src/backends/argo/export.js";
 import { dockerConfigJson } from "../../src/core/docker-config.js";
 import type { RawInput } from "../../src/core/options/input.js";
 import { validateBuild } from "../../src/core/options/validate.js";
+import { PIN_SCRIPT } from "../../src/core/plan/pin.js";
 import { type BuildPlan, type Late, outputPath, planBuild, REGISTRY_AUTH_SECRET } from "../../src/core/plan/planner.js";
 import { resolveText } from "../../src/core/plan/text.js";
 import { kubeletExpand } from "../support/k8s-expand.js";
@@ -116,7 +117,7 @@ export async function runPlan(
   opts: { source?: string; cacheDir?: string; password?: string; lates?: Partial<Record<Late, string>>; timeoutMs?: number } = {},
 ): Promise<PlanRun> {
   // One run id for all the steps of a run, as every backend gives (the release checks that the claim is its run's).
-  const lates = { "source-digest": "e2e-source", commit: "e2e-commit", "run-id": randomUUID(), ...opts.lates };
+  const lates: Partial<Record<Late, string>> = { "source-digest": "e2e-source", commit: "e2e-commit", "run-id": randomUUID(), ...opts.lates };
   const secrets = plan.registryAuth ? { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret(opts.password) } : {};
   const sourceDir = copySource(opts.source);
   const ownCache = opts.cacheDir === undefined;
@@ -149,6 +150,8 @@ export async function runPlan(
       return { outcome, check, digest: published, seconds: done };
     }
 
+    // What the check pinned (the builder and run image digests, the lifecycle's version), for the build and release.
+    Object.assign(lates, checkLates(check, plan));
     const build = await (early ?? runBuild());
     cleanups.push(build.cleanup);
     const layers = build.scratch.layers;
@@ -189,7 +192,7 @@ export async function rawCreator(
   const s = e2eState();
   const plan = planFor(repository, extra);
   const step = plan.steps.build;
-  const user = await builderUser(step.image);
+  const user = await builderUser(plan.builder);
   // Fresh directories each call, left for the caller to remove with `work`: removing the last build's layers here
   // (the deps layer's files) was on the raw creator's clock, while a plan's steps clean up off theirs.
   const call = mkdtempSync(join(work, "call-"));
@@ -205,7 +208,7 @@ export async function rawCreator(
   mkdirSync(config, { recursive: true });
   cpSync(join(s.dockerConfigDir, "config.json"), join(config, "config.json"));
   execFileSync("chown", ["-R", user, layers, platform, config, cacheDir, source]);
-  const lates = { "run-id": "bench" };
+  const lates = { "run-id": "bench", ...(await pinLates(plan)) };
   const args = step.args.map((a) => resolveText(a, lates));
   const env = step.env.flatMap((e) => ["-e", `${e.name}=${resolveText(e.value, lates)}`]);
   const r = await docker(
@@ -231,7 +234,7 @@ export async function rawCreator(
       `${config}:/docker:ro`,
       "--entrypoint",
       "/cnb/lifecycle/creator",
-      step.image,
+      resolveText(step.image, lates),
       ...args,
     ],
     { check: false, timeoutMs: 10 * 60_000 },
@@ -258,13 +261,37 @@ export async function runBuildStep(
   const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), "packline-e2e-cache-"));
   try {
     const secrets = plan.registryAuth ? { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret(opts.password) } : {};
-    const run = await runStep(plan, plan.steps.build, { sourceDir, cacheDir, secrets, lates: opts.lates, timeoutMs: opts.timeoutMs ?? 5 * 60_000 });
+    const lates = { ...(await pinLates(plan, secrets)), ...opts.lates };
+    const run = await runStep(plan, plan.steps.build, { sourceDir, cacheDir, secrets, lates, timeoutMs: opts.timeoutMs ?? 5 * 60_000 });
     const layers = run.scratch.layers;
     const report = layers && existsSync(join(layers, "report.toml")) ? readReport(layers) : undefined;
     return { run, report };
   } finally {
     removeTree(sourceDir);
     if (ownCache) removeTree(cacheDir);
+  }
+}
+
+/** The late values the check's outputs hold for the later steps (pin.ts). */
+function checkLates(check: StepRun, plan: BuildPlan): Partial<Record<Late, string>> {
+  const step = plan.steps.check;
+  return Object.fromEntries(step.outputs.filter((o) => o.late !== undefined).map((o) => [o.late!, readOutput(check, step, o.name)]));
+}
+
+/**
+ * What the check pins, for a run of the build step without the check (which would claim the version): the check's
+ * own pin script (pin.ts) in the check's container.
+ */
+export async function pinLates(plan: BuildPlan, secrets: Readonly<Record<string, string>> = {}): Promise<Partial<Record<Late, string>>> {
+  const secretsFor = plan.registryAuth && Object.keys(secrets).length === 0 ? { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret() } : secrets;
+  // (the check's env names the revision, which the pin does not read)
+  const lates = { "source-digest": "unused", commit: "unused" };
+  const run = await runStep(plan, { ...plan.steps.check, args: [[PIN_SCRIPT]] }, { secrets: secretsFor, lates, timeoutMs: 60_000 });
+  try {
+    if (run.exitCode !== 0) throw new Error(`the pin failed (exit code ${run.exitCode}):\n${run.output}`);
+    return checkLates(run, plan);
+  } finally {
+    run.cleanup();
   }
 }
 

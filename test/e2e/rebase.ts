@@ -77,6 +77,12 @@ export async function pushBuilder(name: string, runImage: string): Promise<void>
       "cnb",
     ]);
     await crane(["append", "-b", s.builderImage, "-f", join(dir, "run.tar"), "-t", name]);
+    // and its io.buildpacks.builder.metadata names it too, as pack writes a builder's: what packline's check reads
+    // to pin the builder's run image (pin.ts)
+    const config = JSON.parse((await crane(["config", name])).stdout) as { config: { Labels: Record<string, string> } };
+    const metadata = JSON.parse(config.config.Labels["io.buildpacks.builder.metadata"]!) as Record<string, unknown>;
+    const named = { ...metadata, images: [{ image: runImage }], stack: { runImage: { image: runImage } } };
+    await crane(["mutate", name, "--label", `io.buildpacks.builder.metadata=${JSON.stringify(named)}`, "-t", name]);
     await docker(["pull", "-q", name]);
   } finally {
     removeTree(dir);
@@ -121,7 +127,7 @@ export interface RebaseRun {
 export async function runRebase(plan: RebasePlan, opts: { password?: string; beforeRelease?: () => Promise<void> } = {}): Promise<RebaseRun> {
   const lates = { "run-id": randomUUID() };
   const secrets = plan.registryAuth ? { [REGISTRY_AUTH_SECRET.name]: registryAuthSecret(opts.password) } : {};
-  const host: StepHost = { volumes: plan.volumes, buildUser: plan.buildUser, steps: { build: { image: plan.builder } } };
+  const host: StepHost = { volumes: plan.volumes, buildUser: plan.buildUser, builder: plan.builder };
   const timeoutMs = 5 * 60_000;
   const started = process.hrtime.bigint();
   const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;

@@ -24,10 +24,11 @@ import { kubeLiteral } from "../../src/backends/argo/workflow.js";
 import { runPlan } from "../../src/backends/dagger/runner.js";
 import type { RawInput } from "../../src/core/options/input.js";
 import { validateArgo, validateBuild } from "../../src/core/options/validate.js";
+import { recheckEnv } from "../../src/core/plan/pin.js";
 import { type BuildPlan, type ContainerStep, planBuild } from "../../src/core/plan/planner.js";
 import { latesOf, literal } from "../../src/core/plan/text.js";
 import type { PlanText } from "../../src/core/plan/types.js";
-import { BUILDER_USER, type ContainerView, report, stepViews, world } from "../backends/dagger/pipeline.js";
+import { BUILDER_USER, type ContainerView, PINS, report, stepViews, world } from "../backends/dagger/pipeline.js";
 import { buildPod, podContainer, runPrelude, scriptOf, unwrap } from "../support/argo-pod.js";
 import { withFakeEngine } from "../support/fake-engine.js";
 
@@ -128,6 +129,7 @@ export function argoSide(options: ParityOptions, dagger: DaggerSide): ArgoSide {
   const raw = { ...options.build, ...cachePvc, ...(options.credentials ? { registrySecret: "regcred" } : {}) };
   const workflow = parse(exportArgo(raw).yaml) as { spec: { templates: Obj[]; arguments: { parameters: Obj[] } } };
   const plan = planBuild(validateArgo(raw).build);
+  const rechecked = new Set(recheckEnv(validateArgo(raw).build).map((e) => e.name));
   const pod = buildPod(workflow) as Obj & { volumes?: Obj[] };
   const workflowArgs = Object.fromEntries(workflow.spec.arguments.parameters.map((p) => [p.name, String(p.value ?? "")]));
   const resolve = resolveOutputs(options.build.tag, dagger);
@@ -154,7 +156,7 @@ export function argoSide(options: ParityOptions, dagger: DaggerSide): ArgoSide {
         return global(expr, dagger);
       }),
     );
-  const files = { ...resolve, outcome: "unpublished" };
+  const files = { ...resolve, outcome: "unpublished", ...PINS };
 
   const rendered = {} as Record<StepName, Rendered>;
   const rawTexts = {} as ArgoSide["raw"];
@@ -189,12 +191,15 @@ export function argoSide(options: ParityOptions, dagger: DaggerSide): ArgoSide {
     const values = Object.fromEntries([...env.map(([n, value]) => [n, inTemplate(value)] as const), ...Object.entries(exported)]);
     expect(Object.keys(values).sort(), `${name}: the env names`).toEqual(step.env.map((e) => e.name).sort());
     rendered[name] = {
-      image: c.image,
+      // A pod names the builder by its tag, pulled every time, and the release checks the tag still names the digest
+      // the check pinned (pin.ts): the image the Dagger run names by that digest.
+      image: (c as { imagePullPolicy?: string }).imagePullPolicy === "Always" ? `${c.image}@${PINS["builder-digest"]}` : c.image,
       user: userOf(pod, c, inTemplate),
       workdir: c.workingDir,
       argv: argv.map(inTemplate),
-      // in the plan's order (no value refers to another: Kubernetes' order does not matter)
-      env: step.env.map((e) => [e.name, values[e.name]!] as [string, string]),
+      // in the plan's order (no value refers to another: Kubernetes' order does not matter); without what only a pod's
+      // release reads, its second look at the builder's tag (pin.ts: the Dagger run named the builder by digest)
+      env: step.env.filter((e) => !(name === "release" && rechecked.has(e.name))).map((e) => [e.name, values[e.name]!] as [string, string]),
       files: name === "build" && prepare ? runPrepare(prepare) : {},
       mounts: c.volumeMounts
         // the shared folder of late values; the release reads the build's report on the layers volume

@@ -51,6 +51,13 @@ export function kubelet(text: string): string {
   return text.replace(/\$\$/g, "$");
 }
 
+/** The files the check container writes with its pins (pin.ts), as a prelude reads them. */
+export const CHECK_PINS = {
+  "builder-digest": `sha256:${"b1".repeat(32)}`,
+  "run-image": `registry.example.com/run:1@sha256:${"c2".repeat(32)}`,
+  "lifecycle-version": "0.21.17",
+} as const;
+
 export interface PreludeRun {
   readonly status: number;
   readonly stdout: string;
@@ -71,7 +78,8 @@ export function runPrelude(container: Json, files: Record<string, string>, repor
   if (prelude === undefined) throw new Error(`${container.name}: no prelude`);
   const dir = mkdtempSync(join(tmpdir(), "packline-prelude-"));
   try {
-    for (const [name, value] of Object.entries(files)) writeFileSync(join(dir, name), value);
+    // what the check container pins (pin.ts), unless the test says otherwise
+    for (const [name, value] of Object.entries({ ...CHECK_PINS, ...files })) writeFileSync(join(dir, name), value);
     if (report !== undefined) writeFileSync(join(dir, "report.toml"), report);
     const script = (opts.expanded ? prelude : kubelet(prelude))
       .replace(/^d='[^']*'$/m, `d='${dir}'`)

@@ -21,6 +21,10 @@ export const RESOLVED: Partial<Record<Late, string>> = {
   minor: "minor",
   commit: "commit",
   "commit-time": "commit_time",
+  // what the check pinned (pin.ts), in the same folder
+  "builder-digest": "builder_digest",
+  "run-image": "run_image",
+  "lifecycle-version": "lifecycle_version",
 };
 
 /** Late values Argo itself knows (substituted into the prelude's text: digits, a uid). */

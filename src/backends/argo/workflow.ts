@@ -20,7 +20,7 @@ import { PacklineError } from "../../core/errors.js";
 import { IMAGES } from "../../core/images.js";
 import type { ArgoOptions } from "../../core/options/validate.js";
 import { type BuildPlan, type ContainerStep, type Late, outputPath, type PlanText, VOLUMES, type Volume } from "../../core/plan/planner.js";
-import { latesOf } from "../../core/plan/text.js";
+import { latesOf, literal } from "../../core/plan/text.js";
 import type { EnvVar } from "../../core/plan/types.js";
 import { fileLatesOf, latePrelude, type PreludeSpec, shellOf } from "./late-prelude.js";
 import { BUILDER_USER_SCRIPT, CLONE, LAYERS, prepareScript, RESOLVE_OUT, SOURCE_EXIT, SOURCE_SCRIPT, VERSION_ONLY_SCRIPT } from "./scripts.js";
@@ -256,7 +256,7 @@ function builderUserTemplate(plan: BuildPlan, argo: ArgoOptions): Obj {
       },
     ],
     container: {
-      image: plan.steps.build.image,
+      image: plan.builder,
       command: ["sh", "-c", kubeLiteral(BUILDER_USER_SCRIPT)],
       volumeMounts: [LATE_MOUNT],
       securityContext: RESTRICTED_CONTAINER,
@@ -300,14 +300,22 @@ function stepContainer(plan: BuildPlan, step: ContainerStep, prelude?: Wrap["pre
   return {
     ...wrapped(plan, {
       name: step.name,
-      image: step.image,
+      image: imageOf(step),
       command,
       env: plainEnv.map((e) => ({ name: e.name, value: inTemplate(e.value) })),
       lateEnv,
       prelude,
     }),
     workingDir: step.workdir,
+    ...(step.pullAlways ? { imagePullPolicy: "Always" } : {}),
   };
+}
+
+/** A pod names its images when it is made: the plan gives a cluster plan's images as literals (pin.ts). */
+function imageOf(step: ContainerStep): string {
+  const image = literal(step.image);
+  if (image === undefined) throw new PacklineError(`internal: the ${step.name} step's image is known only when the build runs.`);
+  return image;
 }
 
 /**

@@ -33,7 +33,7 @@ export async function runRebasePlan(plan: RebasePlan, inputs: { readonly registr
   const buildUser = await buildUserOf(plan);
   const run = async (step: RebaseStep): Promise<Container> => {
     const user = step.user.kind === "build-user" ? buildUser : step.user.kind === "tool-user" ? TOOL_USER : "0:0";
-    let c = dag.container().from(step.image);
+    let c = dag.container().from(resolveText(step.image, lates));
     for (const mount of step.mounts) {
       const volume = plan.volumes.find((v) => v.name === mount.volume);
       if (volume?.kind === "scratch") c = c.withDirectory(mount.path, dag.directory(), volume.ownedByBuildUser ? { owner: user } : undefined);

@@ -129,12 +129,13 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
   // cancel a query, so a creator the check makes useless would run to its end in a session that outlives the run (a
   // module's, `dagger run`'s), and a retry of a published version would cost a whole build, not a registry lookup
   // (the engine suite's release-check test asserts that it runs no creator).
-  const buildContainer = stepContainer(ctx, plan.steps.build);
-  const preparing = plan.overlap.checkBesideBuild ? buildContainer.sync() : undefined;
+  // A plan whose build runs what the check pins (pin.ts) does not allow it: its container is made after the check.
+  const early = plan.overlap.checkBesideBuild ? stepContainer(ctx, plan.steps.build) : undefined;
+  const preparing = early?.sync();
   preparing?.catch(() => undefined); // the check's word comes first; a failure here shows again in the build
   const build = () =>
     timed("build", async () => {
-      const ran = await runBuild(ctx, buildContainer);
+      const ran = await runBuild(ctx, early ?? stepContainer(ctx, plan.steps.build));
       lates["build-report"] = await ran.file(outputPath(plan.steps.build, "report")).contents();
       return ran;
     });
@@ -144,9 +145,15 @@ export async function runPlan(plan: BuildPlan, inputs: RunInputs): Promise<RunRe
     return {
       published: (await check.file(outputPath(step, "outcome")).contents()).trim() === "published",
       digest: async () => (await check.file(outputPath(step, "digest")).contents()).trim(),
+      lates: async () => {
+        const values = step.outputs.filter((o) => o.late !== undefined);
+        const read = await Promise.all(values.map(async (o) => [o.late!, (await check.file(o.path).contents()).trim()] as const));
+        return Object.fromEntries(read) as Partial<Record<Late, string>>;
+      },
     };
   });
   if (outcome.published) return finish(await outcome.digest(), true);
+  Object.assign(lates, await outcome.lates()); // what the check pinned (the builder and run image digests)
 
   const built = await build();
   parseReport(lates["build-report"]!); // refuse a report without a digest here, with packline's message
@@ -208,15 +215,19 @@ async function commitTime(tree: Directory, url: string, ref: string): Promise<st
   return out;
 }
 
-/** The build user as uid:gid: given, or read from the builder image (a Cloud Native Buildpacks builder sets both). */
+/**
+ * The build user as uid:gid: given, or read from the builder image (a Cloud Native Buildpacks builder sets both), by
+ * its name, beside the check that pins it: a builder whose tag moved meanwhile to one with another user fails the
+ * lifecycle's switch to it, loudly.
+ */
 async function buildUserOf(plan: BuildPlan): Promise<string> {
   if (plan.buildUser.kind === "given") return `${plan.buildUser.uid}:${plan.buildUser.gid}`;
   if (plan.steps.build.user.kind !== "build-user") return "0:0";
-  const builder = dag.container().from(plan.steps.build.image);
+  const builder = dag.container().from(plan.builder);
   const [uid, gid] = await Promise.all([builder.envVariable("CNB_USER_ID"), builder.envVariable("CNB_GROUP_ID")]);
   if (!uid || !gid || !/^[0-9]+$/.test(uid) || !/^[0-9]+$/.test(gid)) {
     throw new PacklineError(
-      `--builder ${quote(plan.steps.build.image)} does not set CNB_USER_ID and CNB_GROUP_ID: it is not a Cloud Native Buildpacks builder; use one such as paketobuildpacks/builder-jammy-base.`,
+      `--builder ${quote(plan.builder)} does not set CNB_USER_ID and CNB_GROUP_ID: it is not a Cloud Native Buildpacks builder; use one such as paketobuildpacks/builder-jammy-base.`,
     );
   }
   return `${uid}:${gid}`;
@@ -276,7 +287,7 @@ function targetService(plan: BuildPlan): Context["service"] {
 /** A step's container, everything but the exec: image, mounts, files, env, user, workdir. */
 function stepContainer(ctx: Context, step: ContainerStep): Container {
   const user = step.user.kind === "build-user" ? ctx.buildUser : step.user.kind === "tool-user" ? TOOL_USER : "0:0";
-  let c = dag.container().from(step.image);
+  let c = dag.container().from(resolveText(step.image, ctx.lates));
   for (const mount of step.mounts) {
     const volume = ctx.plan.volumes.find((v) => v.name === mount.volume);
     if (!volume) throw new PacklineError(`internal: step ${step.name} mounts an undeclared volume ${mount.volume}.`);
@@ -351,11 +362,15 @@ async function runBuild(ctx: Context, container: Container): Promise<Container> 
   const exitCode = await ran.exitCode();
   if (exitCode !== 0) {
     const output = `${await ran.stdout()}\n${await ran.stderr()}`;
-    const runImage = step.args
-      .map((a) => resolveText(a, ctx.lates))
-      .find((a) => a.startsWith("-run-image="))
-      ?.slice("-run-image=".length);
-    throw buildFailure({ registry: ctx.plan.image.registry, builder: step.image, runImage, exitCode, output, redact: ctx.redact });
+    const runImage = ctx.lates["run-image"];
+    throw buildFailure({
+      registry: ctx.plan.image.registry,
+      builder: resolveText(step.image, ctx.lates),
+      runImage,
+      exitCode,
+      output,
+      redact: ctx.redact,
+    });
   }
   return ran;
 }

@@ -14,6 +14,9 @@ const LATE_TEXT: Record<Late, string> = {
   "source-digest": "<digest of the source directory>",
   "run-id": "<unique per run>",
   "build-report": "<the build's report.toml>",
+  "builder-digest": "<the builder's digest, pinned by the check>",
+  "run-image": "<the run image by digest, pinned by the check>",
+  "lifecycle-version": "<the builder's lifecycle version>",
 };
 
 export function show(value: PlanText): string {
@@ -97,14 +100,19 @@ function creationText(plan: BuildPlan): string {
 }
 
 const STEP_PURPOSE: Record<ContainerStep["name"], string> = {
-  check: "looks up the version's tag: absent, published from this revision (nothing to do), or refused",
+  check: "pins the builder and run image to digests; looks up the version's tag: absent, published from this revision (nothing to do), or refused",
   build: "builds and pushes the image to the staging tag",
   release: "labels the staged image and points every tag at it",
 };
 
 function stepText(step: ContainerStep, plan: BuildPlan): string[] {
   const user = step.user.kind === "build-user" ? "the build user" : step.user.kind === "tool-user" ? "65532 (nonroot)" : "root (privileged)";
-  const lines = [`step ${step.name}: ${STEP_PURPOSE[step.name]}`, `  image    ${step.image}`, `  user     ${user}`, `  workdir  ${step.workdir}`];
+  const lines = [
+    `step ${step.name}: ${STEP_PURPOSE[step.name]}`,
+    `  image    ${show(step.image)}${step.pullAlways ? " (pulled every time; the release checks the tag still names the pinned digest)" : ""}`,
+    `  user     ${user}`,
+    `  workdir  ${step.workdir}`,
+  ];
   const argv = [...step.command, ...step.args].map((a) => {
     const text = show(a);
     return text.includes("\n") ? `<script of ${text.trim().split("\n").length} lines: packline plan --json shows it>` : text;

@@ -21,6 +21,9 @@ export const PATHS = {
   dockerConfigFile: "config.json",
 } as const;
 
+/** Where the check and release steps write what later steps and the result read (scripts.ts, pin.ts). */
+export const OUT = { dir: "/tmp/packline", outcome: "/tmp/packline/outcome", digest: "/tmp/packline/digest" } as const;
+
 /** The tag the build pushes to; the release step then labels that image and points the version's tags at it. */
 export const STAGING_TAG = "packline-staging";
 

@@ -6,6 +6,7 @@
 
 import type { BuildOptions } from "../options/validate.js";
 import { PATHS, PLATFORM_API, STAGING_TAG, VOLUMES } from "./constants.js";
+import { pinnedBuilder } from "./pin.js";
 import { late } from "./text.js";
 import type { ContainerStep, EnvVar, ImagePlan, Mount, PlanFile, PlanText } from "./types.js";
 
@@ -29,7 +30,6 @@ export function creatorStep(options: BuildOptions, image: ImagePlan, hasRegistry
     `-layers=${PATHS.layers}`,
     `-platform=${PATHS.platform}`,
     options.cacheImage ? `-cache-image=${options.cacheImage.text}` : `-cache-dir=${PATHS.cache}`,
-    ...(options.runImage ? [`-run-image=${options.runImage.text}`] : []),
     ...(options.buildpacks.length > 0 ? [`-order=${PATHS.order}`] : []),
     ...(options.clearCache ? ["-skip-restore"] : []),
     ...insecure.map((host) => `-insecure-registry=${host}`),
@@ -44,6 +44,9 @@ export function creatorStep(options: BuildOptions, image: ImagePlan, hasRegistry
     // Unique per run, so that no backend can answer a publish from a cache of an earlier identical run: a publish
     // must reach the registry every time. The lifecycle ignores this variable, and it never enters the image.
     { name: "PACKLINE_RUN_ID", value: [late("run-id")] },
+    // The run image the check pinned (--run-image's or the builder's own, by digest): an env value, not -run-image,
+    // so that a cluster pod's container reads it from the check's file like any other late value.
+    { name: "CNB_RUN_IMAGE", value: [late("run-image")] },
   ];
   const sourceDateEpoch = sourceDateEpochOf(options);
   if (sourceDateEpoch) env.push({ name: "SOURCE_DATE_EPOCH", value: sourceDateEpoch });
@@ -62,7 +65,11 @@ export function creatorStep(options: BuildOptions, image: ImagePlan, hasRegistry
 
   return {
     name: "build",
-    image: options.builder.text,
+    // By digest where the container is made after the check; a pod names its images before any of them runs, so
+    // there the builder's tag, pulled every time, and the release checks the tag still names the pinned digest.
+    ...(options.runsOn === "cluster" && options.builder.digest === undefined
+      ? { image: [options.builder.text], pullAlways: true }
+      : { image: pinnedBuilder(options) }),
     // The lifecycle switches users only when started as root; started as the builder's own CNB user it needs no
     // privilege at all, as long as the directories it writes belong to that user (the volumes say so).
     user: { kind: "build-user" },

@@ -48,7 +48,7 @@ export function packStep(options: BuildOptions, image: ImagePlan, hasRegistryAut
   ];
   return {
     name: "build",
-    image: IMAGES.pack,
+    image: [IMAGES.pack],
     user: { kind: "root" },
     privileged: true,
     command: [["pack"], ["build"]],

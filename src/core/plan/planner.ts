@@ -12,6 +12,7 @@ import { ENGINE_REGISTRY, HOST_REGISTRY_ALIAS, PATHS, PLATFORM_API, REGISTRY_AUT
 import { creatorStep } from "./creator.js";
 import { hostTunnelOf } from "./host-tunnel.js";
 import { packStep } from "./pack.js";
+import { pinEnv, pinLabels, pinOutputs, recheckEnv } from "./pin.js";
 import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, CLAIM_SECONDS, EXIT, OUT, releaseScript } from "./scripts.js";
 import { late, text } from "./text.js";
 import type {
@@ -49,14 +50,15 @@ export function planBuild(options: BuildOptions): BuildPlan {
   const build =
     options.executor === "pack" ? packStep(reach, image, registryAuth !== undefined) : creatorStep(reach, image, registryAuth !== undefined);
   const buildInputs = buildInputsOf(options);
-  labels.push({ key: BUILD_INPUTS_LABEL, value: [buildInputs] });
+  labels.push({ key: BUILD_INPUTS_LABEL, value: [buildInputs] }, ...pinLabels(options));
   const tags: PlanText = version.kind === "known" ? [variants[0]!.tags.map((t) => t.join("")).join(" ")] : [late("tags")];
   // Nothing is released into the registry inside the engine (it is a scratch space on one machine): a version there
   // may be built again from another revision. The check still finds a build of the same revision and reuses it.
   const overwrite = options.allowOverwrite || image.target.kind === "engine-registry";
-  const context: StepContext = { image, registryAuth, revision, version, tags, buildInputs };
+  const context: StepContext = { image, registryAuth, revision, version, tags, buildInputs, reach };
   return {
     version,
+    builder: options.builder.text,
     variants,
     image,
     ...(tunnel ? { hostTunnel: tunnel } : {}),
@@ -73,9 +75,9 @@ export function planBuild(options: BuildOptions): BuildPlan {
       build,
       release: releaseStep(context, labels, overwrite),
     },
-    // The check only reads the registry and writes the claim, and the build only pushes to the staging tag, which
-    // nothing trusts: neither needs the other's result, so the build need not wait for the check (types.ts, Overlap).
-    overlap: { checkBesideBuild: true },
+    // The build runs the builder and the run image the check pins (pin.ts), so it starts after the check. (Before the
+    // pin, the build only pushed to the staging tag, which nothing trusts, and it started beside the check.)
+    overlap: { checkBesideBuild: false },
   };
 }
 
@@ -225,6 +227,8 @@ interface StepContext {
   /** Every tag, space-separated: literal for a known version, else chosen by the version's shape when it runs. */
   readonly tags: PlanText;
   readonly buildInputs: string;
+  /** The options as the steps reach the registries (host-tunnel.ts). */
+  readonly reach: BuildOptions;
 }
 
 /** The env every registry step shares: what it talks to, and how. */
@@ -250,7 +254,7 @@ function registryMounts(ctx: StepContext) {
 function craneStep(name: "check" | "release", script: string, env: EnvVar[], ctx: StepContext, outputs: ContainerStep["outputs"]): ContainerStep {
   return {
     name,
-    image: IMAGES.crane,
+    image: [IMAGES.crane],
     user: { kind: "tool-user" },
     privileged: false,
     command: [[CRANE.sh], ["-c"]],
@@ -265,9 +269,10 @@ function craneStep(name: "check" | "release", script: string, env: EnvVar[], ctx
 }
 
 function checkStep(ctx: StepContext, allowOverwrite: boolean): ContainerStep {
-  return craneStep("check", CHECK_SCRIPT, registryEnv(ctx, allowOverwrite), ctx, [
+  return craneStep("check", CHECK_SCRIPT, [...registryEnv(ctx, allowOverwrite), ...pinEnv(ctx.reach)], ctx, [
     { name: "outcome", path: OUT.outcome },
     { name: "digest", path: OUT.digest },
+    ...pinOutputs(),
   ]);
 }
 
@@ -280,6 +285,7 @@ function releaseStep(ctx: StepContext, labels: readonly Label[], allowOverwrite:
     { name: "PACKLINE_TAGS", value: ctx.tags },
     { name: "PACKLINE_BUILD_REPORT", value: [late("build-report")] },
     { name: "PACKLINE_CLAIM_SECONDS", value: [String(claimSeconds)] },
+    ...recheckEnv(ctx.reach),
     ...labelEnv.map((l) => ({ name: l.env, value: l.value })),
   ];
   return craneStep("release", releaseScript(labelEnv), env, ctx, [{ name: "digest", path: OUT.digest }]);

@@ -81,7 +81,7 @@ export function planRebase(options: RebaseOptions): RebasePlan {
   ];
   const crane = (name: "check" | "release", script: string, env: EnvVar[], outputs: RebaseStep["outputs"]): RebaseStep => ({
     name,
-    image: IMAGES.crane,
+    image: [IMAGES.crane],
     user: { kind: "tool-user" },
     privileged: false,
     command: [[CRANE.sh], ["-c"]],
@@ -96,7 +96,7 @@ export function planRebase(options: RebaseOptions): RebasePlan {
   const insecureArgs = insecureRegistries.map((host) => `-insecure-registry=${host}`);
   const rebase: RebaseStep = {
     name: "rebase",
-    image: options.builder.text,
+    image: [options.builder.text],
     // As the creator: the builder's own CNB user, so the lifecycle needs no privilege to drop (creator.ts).
     user: { kind: "build-user" },
     privileged: false,

@@ -22,14 +22,15 @@
  * released version from being overwritten; the claim is what makes one of two builds win.
  */
 import { CRANE } from "../images.js";
+import { OUT } from "./constants.js";
+import { PIN_START, RECHECK_START, RECHECKED } from "./pin.js";
 
 /** The label that says which build options made an image (a digest of them: planner.ts, buildInputsOf). */
 export const BUILD_INPUTS_LABEL = "io.packline.build-inputs";
 
 export const EXIT = { transient: 1, credentials: 3, refused: 4, noDigest: 5 } as const;
 
-/** Where the steps write what later steps and the result read. */
-export const OUT = { dir: "/tmp/packline", outcome: "/tmp/packline/outcome", digest: "/tmp/packline/digest" } as const;
+export { OUT };
 
 /**
  * Seconds a claim stands before its release may write the version tag (the wait a registry without compare-and-swap
@@ -110,7 +111,8 @@ OPTIONS_IN_WORDS="builder, run image, env, buildpacks, creation time, executor o
 `;
 
 /** Looks up the version's tag: unpublished, published from this revision (nothing to do), or refused. */
-export const CHECK_SCRIPT = `${PRELUDE}if ! lookup; then
+export const CHECK_SCRIPT = `${PRELUDE}${PIN_START}if ! lookup; then
+  pinned
   claim
   echo unpublished > ${OUT.outcome}
   echo "packline: $ref is not published yet"
@@ -120,12 +122,14 @@ digest=$(crane digest $flags "$ref")
 revision=$(printf '%s' "$config" | field org.opencontainers.image.revision)
 inputs=$(printf '%s' "$config" | field ${BUILD_INPUTS_LABEL})
 if [ "$revision" = "$PACKLINE_REVISION" ] && [ "$inputs" = "$PACKLINE_BUILD_INPUTS" ]; then
+  pinned_anyway
   echo published > ${OUT.outcome}
   printf '%s' "$digest" > ${OUT.digest}
   echo "packline: $ref is already published from revision $revision with the same build options ($digest): nothing to build."
   exit 0
 fi
 if [ "$PACKLINE_ALLOW_OVERWRITE" = true ]; then
+  pinned
   claim
   echo unpublished > ${OUT.outcome}
   echo "packline: $ref holds $digest (revision \${revision:-unknown}); it will be replaced."
@@ -191,8 +195,8 @@ held() {
 read_config version "$ref" &
 read_config claim "$claim_ref" &
 read_config staged "$PACKLINE_IMAGE@$staged" &
-wait
-free
+${RECHECK_START}wait
+${RECHECKED}free
 held || lost
 claimed_at=$(printf '%s' "$config" | field ${CLAIM_LABELS.at})
 left=$((\${claimed_at:-0} + PACKLINE_CLAIM_SECONDS - $(date +%s)))

@@ -17,9 +17,26 @@ import type { VersionShape } from "../version.js";
  * - `source-digest`: a content digest of a local source directory (the revision of a build that has no commit);
  * - `run-id`: unique per run;
  * - `tags`: the version's tags, space-separated (which tags depends on the version's shape: see Variant);
- * - `build-report`: the report.toml the build step wrote (what it pushed), read by the release step.
+ * - `build-report`: the report.toml the build step wrote (what it pushed), read by the release step;
+ * - `builder-digest`, `run-image`, `lifecycle-version`: what the check pins once per run (pin.ts): the digest the
+ *   builder's name resolves to, the run image as `name[:tag]@sha256:...` (--run-image's, else the builder's own), and
+ *   the version of the lifecycle the builder ships.
  */
-export type Late = "tag" | "version" | "major" | "minor" | "tags" | "now" | "commit" | "commit-time" | "source-digest" | "run-id" | "build-report";
+export type Late =
+  | "tag"
+  | "version"
+  | "major"
+  | "minor"
+  | "tags"
+  | "now"
+  | "commit"
+  | "commit-time"
+  | "source-digest"
+  | "run-id"
+  | "build-report"
+  | "builder-digest"
+  | "run-image"
+  | "lifecycle-version";
 export interface LatePart {
   readonly late: Late;
 }
@@ -81,6 +98,8 @@ export interface StepOutput {
   readonly name: string;
   readonly path: string;
   readonly directory?: boolean;
+  /** The late value this file holds for the later steps (the check's pins), read once the step has run. */
+  readonly late?: Late;
 }
 
 /**
@@ -91,7 +110,14 @@ export interface StepOutput {
  */
 export interface ContainerStep {
   readonly name: "check" | "build" | "release";
-  readonly image: string;
+  /** The image: literal, or pinned by a late value (the build's builder by the digest the check resolved). */
+  readonly image: PlanText;
+  /**
+   * The image is named by a tag the check pinned, because the backend names it before the check runs (a Kubernetes
+   * pod's images are in its spec): pull it every time, so that a node's copy of an older image under that tag never
+   * runs; the release checks that the tag still names the pinned digest (pin.ts).
+   */
+  readonly pullAlways?: boolean;
   readonly user: StepUser;
   readonly privileged: boolean;
   readonly command: readonly PlanText[];
@@ -219,6 +245,11 @@ export interface HostTunnel {
 
 export interface BuildPlan {
   readonly version: VersionPlan;
+  /**
+   * The builder as named (--builder), before the check pins it: what the builder's CNB user is read from beside the
+   * check (the build itself runs the image its step names).
+   */
+  readonly builder: string;
   /** One per shape of version with its own tag list (one, with a known version). */
   readonly variants: readonly Variant[];
   readonly image: ImagePlan;

@@ -16,7 +16,7 @@ import { planBuild, variantFor } from "../../../src/core/plan/planner.js";
 import { resolveText } from "../../../src/core/plan/text.js";
 import type { Late } from "../../../src/core/plan/types.js";
 import { ARGO_LINT_BUILD_TIMEOUT_MS, ensureArgoLint, type Json, resolveArgoTemplate } from "../../support/argo-lint.js";
-import { buildPod, podContainer, runPrelude, unwrap } from "../../support/argo-pod.js";
+import { buildPod, CHECK_PINS, podContainer, runPrelude, unwrap } from "../../support/argo-pod.js";
 import { BASE, RUN_VARS } from "../../support/argo-variants.js";
 import { ensureK8sExpand, kubeletExpand } from "../../support/k8s-expand.js";
 
@@ -50,7 +50,13 @@ describe("no user value is rewritten by Kubernetes' $(VAR) and $$ expansion", ()
       .filter(([k]) => k.startsWith("inputs.parameters."))
       .map(([k, v]) => [k.slice("inputs.parameters.".length), v]),
   ) as Partial<Record<Late, string>>;
-  const late: Partial<Record<Late, string>> = { ...values, now: RUN_VARS["workflow.creationTimestamp.s"], "run-id": RUN_VARS["workflow.uid"] };
+  // what the check pins (pin.ts): runPrelude's files
+  const late: Partial<Record<Late, string>> = {
+    ...values,
+    ...CHECK_PINS,
+    now: RUN_VARS["workflow.creationTimestamp.s"],
+    "run-id": RUN_VARS["workflow.uid"],
+  };
   late.tags = variantFor(plan, "release")
     .tags.map((t) => resolveText(t, late))
     .join(" ");

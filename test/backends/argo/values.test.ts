@@ -34,7 +34,8 @@ describe("values with the old stand-in digits, and a repository URL with a trail
 
   it("--run-image ...:90001.90002", async () => {
     const { yaml, c } = render({ runImage: "registry.example.com/acme/run:90001.90002" });
-    expect(unwrap(c("build")).argv).toContain("-run-image=registry.example.com/acme/run:90001.90002");
+    // the check pins it (pin.ts); the build reads what it pinned
+    expect(c("check").env).toContainEqual({ name: "PACKLINE_RUN_IMAGE", value: "registry.example.com/acme/run:90001.90002" });
     expect((await lintArgo(yaml)).ok).toBe(true);
   });
 

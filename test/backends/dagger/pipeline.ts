@@ -13,6 +13,12 @@ import { type Answer, answerEnv, type Expanded, type FakeEngine, type RecordedQu
 export const STAGED_DIGEST = `sha256:${"5a".repeat(32)}`;
 export const RELEASED_DIGEST = `sha256:${"7e".repeat(32)}`;
 export const EXISTING_DIGEST = `sha256:${"e0".repeat(32)}`;
+/** What the fake check pins (pin.ts): the builder's digest, the run image by digest, the lifecycle's version. */
+export const PINS = {
+  "builder-digest": `sha256:${"b1".repeat(32)}`,
+  "run-image": `index.docker.io/paketobuildpacks/run-jammy-base:latest@sha256:${"c2".repeat(32)}`,
+  "lifecycle-version": "0.21.17",
+} as const;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 /** The builder's CNB user the fake builder image sets (uid != gid on purpose, as paketobuildpacks' 1001:1000). */
 export const BUILDER_USER = { uid: "1001", gid: "1000" };
@@ -80,6 +86,7 @@ export function world(opts: WorldOptions = {}): Answer[] {
     check: {
       [OUT.outcome]: check.outcome === "published" ? "published\n" : "unpublished\n",
       [OUT.digest]: check.outcome === "published" ? check.digest : "",
+      ...Object.fromEntries(Object.entries(PINS).map(([name, value]) => [`${OUT.dir}/${name}`, `${value}\n`])),
     },
     build: { [PATHS.report]: build.report ?? report() },
     release: { [OUT.digest]: release.digest ?? RELEASED_DIGEST },

@@ -20,6 +20,7 @@ import {
   EXISTING_DIGEST,
   isCreator,
   onlyInSetSecret,
+  PINS,
   RELEASED_DIGEST,
   report,
   STAGED_DIGEST,
@@ -66,7 +67,8 @@ async function run<T>(
 /** Like run, for a run that must fail: the error and the engine. */
 async function failure(raw: RawInput, opts: { world?: WorldOptions; inputs?: Inputs } = {}): Promise<{ error: Error; engine: FakeEngine }> {
   let seen: FakeEngine | undefined;
-  const plan = planBuild(validateBuild("build", { ...raw, registryPassword: raw.registryUsername !== undefined }));
+  const planned = planBuild(validateBuild("build", { ...raw, registryPassword: raw.registryUsername !== undefined }));
+  const plan = opts.inputs?.plan?.(planned) ?? planned;
   const error = await withFakeEngine({ answers: [...(opts.inputs?.answers ?? []), ...world(opts.world)] }, async (engine) => {
     seen = engine;
     const source = plan.source.kind === "local" ? (opts.inputs?.source ?? (() => dag.host().directory("/home/dev/app")))() : undefined;
@@ -118,11 +120,11 @@ describe("runPlan: a local source published to the registry inside the engine", 
         { field: "digest", args: {} },
       ]);
       const revision = digestQuery!.result as { data: string };
-      const lates = { "run-id": runId, "source-digest": revision.data, "build-report": report() };
+      const lates = { "run-id": runId, "source-digest": revision.data, "build-report": report(), ...PINS };
 
       const service = [{ alias: "registry", service: ENGINE_REGISTRY_SERVICE }];
       expect(views.check).toEqual({
-        image: plan.steps.check.image,
+        image: plan.steps.check.image.join(""),
         user: TOOL_USER,
         workdir: "/",
         env: planEnv(plan.steps.check, lates),
@@ -134,7 +136,8 @@ describe("runPlan: a local source published to the registry inside the engine", 
         sources: {},
       });
       expect(views.build).toEqual({
-        image: "paketobuildpacks/builder-jammy-base",
+        // by the digest the check pinned (pin.ts)
+        image: `paketobuildpacks/builder-jammy-base@${PINS["builder-digest"]}`,
         user: BUILD_USER,
         workdir: "/workspace",
         env: planEnv(plan.steps.build, lates),
@@ -181,6 +184,10 @@ describe("runPlan: a local source published to the registry inside the engine", 
       const reads = engine.leaves("contents").map((q) => [stepOf(q.resolved), q.resolved.at(-2)?.args.path]);
       expect(reads).toEqual([
         ["check", "/tmp/packline/outcome"],
+        // what the check pinned, for the build and release (pin.ts)
+        ["check", "/tmp/packline/builder-digest"],
+        ["check", "/tmp/packline/run-image"],
+        ["check", "/tmp/packline/lifecycle-version"],
         ["build", "/layers/report.toml"],
         ["release", "/tmp/packline/digest"],
       ]);
@@ -302,7 +309,19 @@ describe("runPlan: the build's container made beside the check, the creator afte
         return code;
       })();
     };
-  const held = { answers: [holdCheck()] };
+  /**
+   * The plan of a build that needs nothing the check pins (as one with the builder and run image given by digest
+   * could be): the machinery under test here; packline's plans pin, so their build starts after the check (pin.ts).
+   */
+  const unpinned = (plan: BuildPlan): BuildPlan => ({
+    ...plan,
+    overlap: { checkBesideBuild: true },
+    steps: {
+      ...plan.steps,
+      build: { ...plan.steps.build, image: [plan.builder], env: plan.steps.build.env.filter((e) => e.name !== "CNB_RUN_IMAGE") },
+    },
+  });
+  const held = { answers: [holdCheck()], plan: unpinned };
   /** The position of the first query whose leaf is `leaf` on `step`'s container (the order the runner sent them in). */
   const sent = (engine: FakeEngine, leaf: string, step: string, path?: string) =>
     engine.queries.findIndex(
@@ -316,6 +335,7 @@ describe("runPlan: the build's container made beside the check, the creator afte
   it("the plan allows it: the build's container is made before the check's outcome is read, the creator only after it, the release after both", async () => {
     await run({ tag: "v1.0.0" }, { inputs: held }, ({ engine, plan, result }) => {
       expect(plan.overlap.checkBesideBuild).toBe(true);
+      expect(planBuild(validateBuild("build", { tag: "v1.0.0" })).overlap.checkBesideBuild).toBe(false);
       const outcome = sent(engine, "contents", "check", "/tmp/packline/outcome");
       expect(prepared(engine)).toBeGreaterThanOrEqual(0);
       expect(prepared(engine)).toBeLessThan(outcome);
@@ -344,7 +364,7 @@ describe("runPlan: the build's container made beside the check, the creator afte
     const stderr = "packline: registry.example.com/acme/app:1.0.0 is already published (sha256:e0e0, revision abc): refused.\n";
     const { error, engine } = await failure(
       { tag: "v1.0.0", image: IMAGE },
-      { world: { check: { outcome: "failed", exitCode: 4, stderr } }, inputs: { answers: [holdCheck(4)] } },
+      { world: { check: { outcome: "failed", exitCode: 4, stderr } }, inputs: { answers: [holdCheck(4)], plan: unpinned } },
     );
     expect(error.message).toBe("registry.example.com/acme/app:1.0.0 is already published (sha256:e0e0, revision abc): refused.");
     expect(stepsRun(engine)).toEqual(["check"]);
@@ -377,21 +397,27 @@ describe("runPlan: a failed build", () => {
     );
     expect(error).toBeInstanceOf(PacklineError);
     expect(error.message).toMatch(/^the build failed \(lifecycle creator exit code 1\); nothing new was tagged\.\n/);
-    expect(error.message).toContain("cause: the run image registry.example.com/acme/run:jammy could not be read");
+    // the run image the check pinned (pin.ts)
+    expect(error.message).toContain(`cause: the run image ${PINS["run-image"]} could not be read`);
     expect(error.message).not.toContain("--registry-username");
     // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes are what must not appear
     expect(error.message).not.toMatch(/\u001b/);
     expect(error.message).toContain("ERROR: failed to find accessible run image");
     expect(stepsRun(engine)).toEqual(["check", "build"]);
-    expect(engine.leaves("contents").map((q) => q.resolved.at(-2)?.args.path)).toEqual(["/tmp/packline/outcome"]);
+    expect(engine.leaves("contents").map((q) => q.resolved.at(-2)?.args.path)).toEqual([
+      "/tmp/packline/outcome",
+      "/tmp/packline/builder-digest",
+      "/tmp/packline/run-image",
+      "/tmp/packline/lifecycle-version",
+    ]);
   });
 
-  it("without --run-image, names the builder whose run image it is", async () => {
+  it("without --run-image, names the builder's run image the check pinned", async () => {
     const { error } = await failure(
       { tag: "v1.0.0", builder: "registry.example.com/acme/builder:1" },
       { world: { build: { exitCode: 1, stderr: "failed to find accessible run image\n" } } },
     );
-    expect(error.message).toContain("cause: the run image named by the builder registry.example.com/acme/builder:1 could not be read");
+    expect(error.message).toContain(`cause: the run image ${PINS["run-image"]} could not be read`);
   });
 
   it("names the registry that refused the credentials, with the password redacted", async () => {
@@ -572,7 +598,11 @@ describe("runPlan: a run or cache image on the user's machine (--run-image local
       ];
       const views = stepViews(engine);
       expect(views.build!.services).toEqual([{ alias: "packline-host-registry", service: tunnel }]);
-      expect(views.build!.argv).toContain("-run-image=packline-host-registry:5001/run");
+      // the check pins the run image through the tunnel (pin.ts); the build runs what it pinned
+      expect(env(views.check, "PACKLINE_RUN_IMAGE")).toBe("packline-host-registry:5001/run");
+      expect(env(views.check, "PACKLINE_PIN_INSECURE")?.split(" ")).toContain("packline-host-registry:5001");
+      expect(views.check!.services).toEqual([{ alias: "packline-host-registry", service: tunnel }]);
+      expect(env(views.build, "CNB_RUN_IMAGE")).toBe(PINS["run-image"]);
       expect(views.build!.argv).toContain("-cache-image=packline-host-registry:5002/cache");
       await result.container.id();
       const chain = engine.expand(engine.leaves("id").at(-1)!.resolved);
@@ -697,14 +727,14 @@ describe("runPlan: creation time, env, buildpacks", () => {
     };
     await run(raw, {}, ({ engine }) => {
       const build = stepViews(engine).build!;
-      expect(build.image).toBe("registry.example.com/builder:90001");
+      expect(build.image).toBe(`registry.example.com/builder:90001@${PINS["builder-digest"]}`);
+      expect(stepViews(engine).check!.env).toContainEqual(["PACKLINE_RUN_IMAGE", "registry.example.com/run:90001.90002"]);
       expect(build.argv).toEqual([
         ...CREATOR,
         "-app=/workspace",
         "-layers=/layers",
         "-platform=/platform",
         "-cache-image=registry.example.com/cache:v90001",
-        "-run-image=registry.example.com/run:90001.90002",
         "-report=/layers/report.toml",
         "-log-level=info",
         "-no-color",

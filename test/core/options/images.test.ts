@@ -154,7 +154,14 @@ describe("localhost however it is spelt (item 4)", () => {
     const p = plan({ image: IMAGE, runImage: "localhost:5001/run:base", cacheImage: "LOCALHOST:5002/cache:build" });
     expect(p.hostTunnel).toEqual({ alias: HOST_REGISTRY_ALIAS, host: "localhost", ports: [5001, 5002] });
     const args = flat(p.steps.build.args);
-    expect(args).toContain(`-run-image=${HOST_REGISTRY_ALIAS}:5001/run:base`);
+    // the check pins the run image through the tunnel (pin.ts), the build runs what it pinned
+    expect(p.steps.check.env).toContainEqual({ name: "PACKLINE_RUN_IMAGE", value: [`${HOST_REGISTRY_ALIAS}:5001/run:base`] });
+    expect(
+      p.steps.check.env
+        .find((e) => e.name === "PACKLINE_PIN_INSECURE")
+        ?.value.join("")
+        .split(" "),
+    ).toContain(`${HOST_REGISTRY_ALIAS}:5001`);
     expect(args).toContain(`-cache-image=${HOST_REGISTRY_ALIAS}:5002/cache:build`);
     expect(args).toContain(`-insecure-registry=${HOST_REGISTRY_ALIAS}:5001`);
     expect(args).toContain(`-insecure-registry=${HOST_REGISTRY_ALIAS}:5002`);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { RawInput } from "../../../src/core/options/input.js";
 import { validateArgo, validateBuild } from "../../../src/core/options/validate.js";
 import { LIFECYCLE_TRANSIENT_EXIT_CODES } from "../../../src/core/plan/creator.js";
+import { PIN_LABELS } from "../../../src/core/plan/pin.js";
 import {
   type BuildPlan,
   type ContainerStep,
@@ -12,7 +13,7 @@ import {
   planBuild,
   STAGING_TAG,
 } from "../../../src/core/plan/planner.js";
-import { BUILD_INPUTS_LABEL, CLAIM_SECONDS, EXIT } from "../../../src/core/plan/scripts.js";
+import { BUILD_INPUTS_LABEL, CLAIM_SECONDS, EXIT, OUT } from "../../../src/core/plan/scripts.js";
 import { latesOf } from "../../../src/core/plan/text.js";
 import { packlineError } from "../../support/errors.js";
 
@@ -76,7 +77,10 @@ describe("the build step: the lifecycle creator as the builder's own user", () =
       buildpack: ["acme/bp@1.0.0"],
     });
     const step = p.steps.build;
-    expect(step.image).toBe("paketobuildpacks/builder-jammy-base");
+    // by the digest the check pins (pin.ts); the plan keeps the name the user's CNB user is read from
+    expect(step.image).toEqual(["paketobuildpacks/builder-jammy-base@", { late: "builder-digest" }]);
+    expect(step.pullAlways).toBeUndefined();
+    expect(p.builder).toBe("paketobuildpacks/builder-jammy-base");
     expect(step.user).toEqual({ kind: "build-user" });
     expect(step.privileged).toBe(false);
     expect(flat([...step.command, ...step.args])).toEqual([
@@ -94,7 +98,12 @@ describe("the build step: the lifecycle creator as the builder's own user", () =
       "-no-color",
       `registry.example.com/acme/app:${STAGING_TAG}`,
     ]);
-    expect(env(step)).toEqual({ CNB_PLATFORM_API: ["0.13"], PACKLINE_RUN_ID: [{ late: "run-id" }], DOCKER_CONFIG: [PATHS.dockerConfigDir] });
+    expect(env(step)).toEqual({
+      CNB_PLATFORM_API: ["0.13"],
+      PACKLINE_RUN_ID: [{ late: "run-id" }],
+      CNB_RUN_IMAGE: [{ late: "run-image" }],
+      DOCKER_CONFIG: [PATHS.dockerConfigDir],
+    });
     expect(step.files).toEqual([
       { path: "/platform/env/GREETING", contents: "hi there" },
       { path: "/platform/order.toml", contents: '[[order]]\n[[order.group]]\nid = "acme/bp"\nversion = "1.0.0"\n' },
@@ -136,7 +145,6 @@ describe("the build step: the lifecycle creator as the builder's own user", () =
       "-layers=/layers",
       "-platform=/platform",
       "-cache-image=r.example.com/a-cache:build",
-      "-run-image=r.example.com/run:1",
       "-skip-restore",
       "-insecure-registry=r.example.com",
       "-insecure-registry=mirror.local:5000",
@@ -146,6 +154,41 @@ describe("the build step: the lifecycle creator as the builder's own user", () =
       `r.example.com/a:${STAGING_TAG}`,
     ]);
     expect(step.mounts.map((m) => m.path)).not.toContain("/cache");
+  });
+
+  it("the builder and run image the check pins: by digest, or in a pod by the tag pulled every time and checked again", () => {
+    const local = plan({ image: "r.example.com/a", runImage: "r.example.com/run:1", insecureRegistry: ["r.example.com"] });
+    expect(env(local.steps.check)).toMatchObject({
+      PACKLINE_BUILDER: ["paketobuildpacks/builder-jammy-base"],
+      PACKLINE_RUN_IMAGE: ["r.example.com/run:1"],
+      PACKLINE_PIN_INSECURE: ["r.example.com"],
+    });
+    expect(local.steps.check.outputs.filter((o) => o.late)).toEqual([
+      { name: "builder-digest", path: `${OUT.dir}/builder-digest`, late: "builder-digest" },
+      { name: "run-image", path: `${OUT.dir}/run-image`, late: "run-image" },
+      { name: "lifecycle-version", path: `${OUT.dir}/lifecycle-version`, late: "lifecycle-version" },
+    ]);
+    expect(env(local.steps.release).PACKLINE_RECHECK).toBeUndefined();
+    // no empty values (some platforms drop them): the builder's own run image, no plain-HTTP registry
+    expect(Object.keys(env(plan().steps.check)).filter((n) => n.startsWith("PACKLINE_RUN_IMAGE") || n.startsWith("PACKLINE_PIN"))).toEqual([]);
+    // the build needs the check's pins: it starts after it
+    expect(local.overlap.checkBesideBuild).toBe(false);
+    // a builder given by digest is run as given
+    expect(plan({ builder: `b.example.com/builder@sha256:${"a".repeat(64)}` }).steps.build.image).toEqual([
+      `b.example.com/builder@sha256:${"a".repeat(64)}`,
+    ]);
+
+    const pod = clusterPlan({ builder: "b.example.com/builder:1" });
+    expect(pod.steps.build).toMatchObject({ image: ["b.example.com/builder:1"], pullAlways: true });
+    expect(env(pod.steps.release)).toMatchObject({
+      PACKLINE_RECHECK: ["builder"],
+      PACKLINE_BUILDER: ["b.example.com/builder:1"],
+      PACKLINE_BUILDER_DIGEST: [{ late: "builder-digest" }],
+    });
+    expect(env(clusterPlan({ executor: "pack" }).steps.release).PACKLINE_RECHECK).toEqual(["builder run-image"]);
+    const byDigest = clusterPlan({ builder: `b.example.com/builder@sha256:${"a".repeat(64)}` });
+    expect(byDigest.steps.build.pullAlways).toBeUndefined();
+    expect(env(byDigest.steps.release).PACKLINE_RECHECK).toBeUndefined();
   });
 
   it.each([
@@ -196,11 +239,11 @@ describe("the registry steps", () => {
   it("run the crane image as a non-root user, retry only what a retry can fix, and write their outputs", () => {
     const p = plan({ image: "r.example.com/a" });
     for (const step of [p.steps.check, p.steps.release]) {
-      expect(step.image).toBe("ghcr.io/google/go-containerregistry/crane/debug:v0.20.6");
+      expect(step.image).toEqual(["ghcr.io/google/go-containerregistry/crane/debug:v0.20.6"]);
       expect(step.user).toEqual({ kind: "tool-user" });
       expect(step.transientExitCodes).toEqual([EXIT.transient]);
     }
-    expect(p.steps.check.outputs.map((o) => o.name)).toEqual(["outcome", "digest"]);
+    expect(p.steps.check.outputs.map((o) => o.name)).toEqual(["outcome", "digest", "builder-digest", "run-image", "lifecycle-version"]);
     expect(p.steps.release.outputs.map((o) => o.name)).toEqual(["digest"]);
     expect(env(p.steps.release).PACKLINE_BUILD_REPORT).toEqual([{ late: "build-report" }]);
   });
@@ -212,6 +255,9 @@ describe("the registry steps", () => {
       ["org.opencontainers.image.revision", "<commit>"],
       ["org.opencontainers.image.source", "https://github.com/acme/app"],
       [BUILD_INPUTS_LABEL, expect.stringMatching(/^sha256:[0-9a-f]{64}$/)],
+      [PIN_LABELS.builder, "paketobuildpacks/builder-jammy-base@<builder-digest>"],
+      [PIN_LABELS.runImage, "<run-image>"],
+      [PIN_LABELS.lifecycle, "<lifecycle-version>"],
     ]);
     expect(flat([plan().revision])).toEqual(["<source-digest>"]);
     expect(flat([plan({ revision: "abc123" }).revision])).toEqual(["abc123"]);
@@ -264,7 +310,7 @@ describe("the pack executor (the article's form)", () => {
   it("runs pack as root, privileged, with the node's Docker socket, pushing to the staging tag", () => {
     const p = clusterPlan({ executor: "pack", env: ["A=1"], creationTime: "now", tag: "v1.2.3" });
     const step = p.steps.build;
-    expect(step).toMatchObject({ image: "buildpacksio/pack:0.40.0", user: { kind: "root" }, privileged: true });
+    expect(step).toMatchObject({ image: ["buildpacksio/pack:0.40.0"], user: { kind: "root" }, privileged: true });
     expect(flat([...step.command, ...step.args])).toEqual([
       "pack",
       "build",
@@ -315,7 +361,7 @@ describe("values reach the plan unchanged", () => {
     ]) {
       expect(text).toContain(value);
     }
-    expect(p.steps.build.image).toBe("registry.example.com/builder:90001");
+    expect(p.steps.build.image).toEqual(["registry.example.com/builder:90001"]);
   });
 
   it("property: the plan is a pure function of the options", () => {

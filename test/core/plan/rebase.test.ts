@@ -26,11 +26,11 @@ describe("planRebase", () => {
     expect(p.builder).toBe(DEFAULT_BUILDER);
     expect(p.buildUser).toEqual({ kind: "builder" });
     for (const step of [p.steps.check, p.steps.release]) {
-      expect(step).toMatchObject({ image: IMAGES.crane, user: { kind: "tool-user" }, privileged: false, transientExitCodes: [1] });
+      expect(step).toMatchObject({ image: [IMAGES.crane], user: { kind: "tool-user" }, privileged: false, transientExitCodes: [1] });
     }
     expect(argv(p.steps.check)).toEqual([CRANE.sh, "-c", REBASE_CHECK_SCRIPT]);
     expect(argv(p.steps.release)).toEqual([CRANE.sh, "-c", REBASE_RELEASE_SCRIPT]);
-    expect(p.steps.rebase).toMatchObject({ name: "rebase", image: DEFAULT_BUILDER, user: { kind: "build-user" }, privileged: false });
+    expect(p.steps.rebase).toMatchObject({ name: "rebase", image: [DEFAULT_BUILDER], user: { kind: "build-user" }, privileged: false });
     expect(argv(p.steps.rebase)).toEqual([
       "/bin/sh",
       "-c",
@@ -61,7 +61,7 @@ describe("planRebase", () => {
     expect(argv(p.steps.rebase)).toContain(`-run-image=${p.runImage}`);
     expect(argv(p.steps.rebase)).toContain("-insecure-registry=registry.example.com");
     expect(argv(p.steps.rebase)).toContain("-insecure-registry=runs.example.com");
-    expect(p.steps.rebase.image).toBe("registry.example.com/builder:1");
+    expect(p.steps.rebase.image).toEqual(["registry.example.com/builder:1"]);
     expect(p.buildUser).toEqual({ kind: "given", uid: 1001, gid: 1000 });
     expect(env(p.steps.check)).toMatchObject({
       PACKLINE_RUN_IMAGE: p.runImage,

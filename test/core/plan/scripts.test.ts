@@ -62,10 +62,17 @@ beforeEach(() => {
   writeFileSync(join(dir, "crane"), FAKE_CRANE);
   chmodSync(join(dir, "crane"), 0o755);
   execFileSync("mkdir", ["-p", join(dir, "reg"), join(dir, "out")]);
+  // the builder and run image the check pins (pin.ts; pin.test.ts tests the pin itself)
+  put(BUILDER, "sha256:builder", {});
+  writeFileSync(join(dir, "reg", `${key(`${BUILDER}@sha256:builder`)}.config`), BUILDER_CONFIG);
+  put(RUN_IMAGE, "sha256:run", {});
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const IMAGE = "r.example.com/acme/app";
+const BUILDER = "r.example.com/builder:1";
+const RUN_IMAGE = "r.example.com/run:1";
+const BUILDER_CONFIG = `{"config":{"Labels":{"io.buildpacks.builder.metadata":"{\\"images\\":[{\\"image\\":\\"${RUN_IMAGE}\\"}],\\"lifecycle\\":{\\"version\\":\\"0.21.17\\"}}"}}}`;
 const key = (ref: string) => ref.replace(/[/:@]/g, "_");
 function put(ref: string, digest: string, labels: Record<string, string>): void {
   const json = Object.entries(labels)
@@ -104,6 +111,7 @@ function run(shell: string, script: string, env: Record<string, string>) {
       PACKLINE_INSECURE: "false",
       PACKLINE_ALLOW_OVERWRITE: "false",
       PACKLINE_RUN_ID: "run-1",
+      PACKLINE_BUILDER: BUILDER,
       ...env,
     },
   });
@@ -131,7 +139,10 @@ describe.each(SHELLS)("the scripts under %s", (shell) => {
     const calls = readFileSync(join(dir, "reg", "calls"), "utf8")
       .trim()
       .split("\n");
-    expect(calls).toEqual([`config ${IMAGE}:1.2.3`, `push ${join(dir, "out")}/claim-image.tar`]);
+    // (beside them, in the background, the pin's three reads of the builder and its run image: pin.test.ts)
+    const pin = (c: string) => c.includes(BUILDER) || c.includes(RUN_IMAGE);
+    expect(calls.filter((c) => !pin(c))).toEqual([`config ${IMAGE}:1.2.3`, `push ${join(dir, "out")}/claim-image.tar`]);
+    expect(calls.filter(pin).sort()).toEqual([`config ${BUILDER}@sha256:builder`, `digest ${BUILDER}`, `digest ${RUN_IMAGE}`]);
     expect(
       readFileSync(join(dir, "reg", "pushed-files"), "utf8")
         .trim()

@@ -63,6 +63,26 @@ describe("packline rebase on the real engine", () => {
   beforeAll(async () => {
     await pushWithFile(lab.images.run.ref, runImage, "/etc/packline-os-patch", "v1\n");
     await pushWithFile(lab.images.builder.ref, builder, "/cnb/run.toml", `[[images]]\n  image = ${JSON.stringify(runImage)}\n`);
+    // and its io.buildpacks.builder.metadata names it too, as pack writes a builder's: what packline's check reads to
+    // pin the builder's run image (pin.ts)
+    const config = await labCrane(["config", "--insecure", builder]);
+    expect(config.code, config.stderr).toBe(0);
+    const labels = (JSON.parse(config.stdout) as { config: { Labels: Record<string, string> } }).config.Labels;
+    const metadata = {
+      ...JSON.parse(labels["io.buildpacks.builder.metadata"]!),
+      images: [{ image: runImage }],
+      stack: { runImage: { image: runImage } },
+    };
+    const named = await labCrane([
+      "mutate",
+      "--insecure",
+      builder,
+      "--label",
+      `io.buildpacks.builder.metadata=${JSON.stringify(metadata)}`,
+      "-t",
+      builder,
+    ]);
+    expect(named.code, named.stderr).toBe(0);
     const build = await runPackline(
       [
         "build",
