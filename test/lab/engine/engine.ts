@@ -143,6 +143,8 @@ export function run(
       clearTimeout(timer);
       resolvePromise({ code: code ?? -1, stdout, stderr, ms: Date.now() - started });
     });
+    // a child that ends before reading its input (most take none) must not fail the caller with EPIPE
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }
