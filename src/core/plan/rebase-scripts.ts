@@ -174,7 +174,7 @@ if [ -z "$run" ]; then
   used=$(text $d/from.json.md.paths '."runImage"."reference"')
   if [ -n "$used" ]; then
     named=no
-    for name in "$run" $(grep '^."runImage"."mirrors"[' $d/from.json.md.paths | cut -f 2 | sed 's/^"//; s/"$//'); do
+    for name in "$run" $(grep '^\\."runImage"\\."mirrors"\\[' $d/from.json.md.paths | cut -f 2 | sed 's/^"//; s/"$//'); do
       if [ "$(repo_of "$name")" = "$(repo_of "$used")" ]; then named=yes; fi
     done
     if [ "$named" = no ]; then

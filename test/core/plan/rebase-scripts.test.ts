@@ -267,6 +267,19 @@ describe.each(SHELLS)("the rebase scripts under %s", (shell) => {
       expect(run(shell, REBASE_CHECK_SCRIPT, { PACKLINE_RUN_IMAGE: "other.example.com/run:v2" }).outcome).toBe("rebase");
     });
 
+    it("a version standing on a mirror its metadata lists is not refused as on another run image (nothing on stderr)", () => {
+      const metadata = JSON.parse(configOf(reg, released).config.Labels["io.buildpacks.lifecycle.metadata"]);
+      metadata.runImage.reference = `mirror.example.com/stack/run@${runV1}`;
+      metadata.runImage.mirrors = ["mirror.example.com/stack/run"];
+      relabel({ "io.buildpacks.lifecycle.metadata": JSON.stringify(metadata) });
+      reg.tags[RUN] = runV2;
+      save();
+      const r = run(shell, REBASE_CHECK_SCRIPT);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.outcome).toBe("rebase");
+      expect(r.stderr).not.toMatch(/regex|grep/i);
+    });
+
     it.each([
       ["a version that does not exist", () => delete reg.tags[`${IMAGE}:1.2.3`], "is not published: there is no version 1.2.3"],
       ["an image packline did not build", () => relabel({ [BUILD_INPUTS_LABEL]: undefined }), "was not built by packline"],
