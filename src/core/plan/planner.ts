@@ -5,15 +5,15 @@ import { createHash } from "node:crypto";
 import { PacklineError } from "../errors.js";
 import { repositoryName } from "../git-url.js";
 import { authKeyFor, type ImageRepository, isLocalRegistry, registryPort } from "../image-ref.js";
-import { CRANE, IMAGES } from "../images.js";
 import type { BuildOptions } from "../options/validate.js";
 import { VERSION_SHAPES, type VersionShape } from "../version.js";
 import { ENGINE_REGISTRY, HOST_REGISTRY_ALIAS, PATHS, PLATFORM_API, REGISTRY_AUTH_SECRET, VOLUMES } from "./constants.js";
+import { craneStep, registryAuthMounts } from "./crane-step.js";
 import { creatorStep } from "./creator.js";
 import { hostTunnelOf } from "./host-tunnel.js";
 import { packStep } from "./pack.js";
 import { pinEnv, pinLabels, pinOutputs, recheckEnv } from "./pin.js";
-import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, CLAIM_SECONDS, EXIT, OUT, releaseScript } from "./scripts.js";
+import { BUILD_INPUTS_LABEL, CHECK_SCRIPT, CLAIM_SECONDS, OUT, releaseScript } from "./scripts.js";
 import { late, text } from "./text.js";
 import type {
   BuildPlan,
@@ -247,33 +247,14 @@ function registryEnv(ctx: StepContext, allowOverwrite: boolean): EnvVar[] {
   ];
 }
 
-function registryMounts(ctx: StepContext) {
-  return ctx.registryAuth ? [{ volume: VOLUMES.registryAuth, path: PATHS.dockerConfigDir, readOnly: true }] : [];
-}
-
-function craneStep(name: "check" | "release", script: string, env: EnvVar[], ctx: StepContext, outputs: ContainerStep["outputs"]): ContainerStep {
-  return {
-    name,
-    image: [IMAGES.crane],
-    user: { kind: "tool-user" },
-    privileged: false,
-    command: [[CRANE.sh], ["-c"]],
-    args: [[script]],
-    env,
-    files: [],
-    mounts: registryMounts(ctx),
-    workdir: "/",
-    outputs,
-    transientExitCodes: [EXIT.transient],
-  };
-}
-
 function checkStep(ctx: StepContext, allowOverwrite: boolean): ContainerStep {
-  return craneStep("check", CHECK_SCRIPT, [...registryEnv(ctx, allowOverwrite), ...pinEnv(ctx.reach)], ctx, [
-    { name: "outcome", path: OUT.outcome },
-    { name: "digest", path: OUT.digest },
-    ...pinOutputs(),
-  ]);
+  return craneStep(
+    "check",
+    CHECK_SCRIPT,
+    [...registryEnv(ctx, allowOverwrite), ...pinEnv(ctx.reach)],
+    registryAuthMounts(ctx.registryAuth !== undefined),
+    [{ name: "outcome", path: OUT.outcome }, { name: "digest", path: OUT.digest }, ...pinOutputs()],
+  );
 }
 
 function releaseStep(ctx: StepContext, labels: readonly Label[], allowOverwrite: boolean): ContainerStep {
@@ -288,7 +269,9 @@ function releaseStep(ctx: StepContext, labels: readonly Label[], allowOverwrite:
     ...recheckEnv(ctx.reach),
     ...labelEnv.map((l) => ({ name: l.env, value: l.value })),
   ];
-  return craneStep("release", releaseScript(labelEnv), env, ctx, [{ name: "digest", path: OUT.digest }]);
+  return craneStep("release", releaseScript(labelEnv), env, registryAuthMounts(ctx.registryAuth !== undefined), [
+    { name: "digest", path: OUT.digest },
+  ]);
 }
 
 /** The tags of the variant that serves `shape`. */

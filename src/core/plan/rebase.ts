@@ -4,13 +4,13 @@
  * volumes and secrets by reference. A rebase builds nothing: it needs no source, no cache and no platform files.
  */
 import { authKeyFor } from "../image-ref.js";
-import { CRANE, IMAGES } from "../images.js";
 import type { RebaseOptions } from "../options/rebase.js";
 import { PATHS, PLATFORM_API, REGISTRY_AUTH_SECRET, STAGING_TAG, VOLUMES } from "./constants.js";
+import { craneStep, registryAuthMounts } from "./crane-step.js";
 import { REBASE_CHECK_SCRIPT, REBASE_OUT, REBASE_RELEASE_SCRIPT, REBASER, REBASER_SCRIPT } from "./rebase-scripts.js";
-import { CLAIM_SECONDS, EXIT } from "./scripts.js";
+import { CLAIM_SECONDS } from "./scripts.js";
 import { late } from "./text.js";
-import type { BuildUserPlan, ContainerStep, EnvVar, ImagePlan, Mount, RegistryAuthPlan, Volume } from "./types.js";
+import type { BuildUserPlan, ContainerStep, EnvVar, ImagePlan, RegistryAuthPlan, Volume } from "./types.js";
 
 /** A step of the rebase: a ContainerStep under its own name. */
 export type RebaseStep = Omit<ContainerStep, "name"> & { readonly name: "check" | "rebase" | "release" };
@@ -65,7 +65,7 @@ export function planRebase(options: RebaseOptions): RebasePlan {
     { name: VOLUMES.layers, kind: "scratch", ownedByBuildUser: true },
     ...(hasAuth ? [{ name: VOLUMES.registryAuth, kind: "secret" as const, secret: REGISTRY_AUTH_SECRET, file: PATHS.dockerConfigFile }] : []),
   ];
-  const authMounts: Mount[] = hasAuth ? [{ volume: VOLUMES.registryAuth, path: PATHS.dockerConfigDir, readOnly: true }] : [];
+  const authMounts = registryAuthMounts(hasAuth);
   const version = options.version;
   const runImage = options.runImage?.text;
   const common: EnvVar[] = [
@@ -79,20 +79,8 @@ export function planRebase(options: RebaseOptions): RebasePlan {
     { name: "PACKLINE_RUN_ID", value: [late("run-id")] },
     ...(hasAuth ? [{ name: "DOCKER_CONFIG", value: [PATHS.dockerConfigDir] }] : []),
   ];
-  const crane = (name: "check" | "release", script: string, env: EnvVar[], outputs: RebaseStep["outputs"]): RebaseStep => ({
-    name,
-    image: [IMAGES.crane],
-    user: { kind: "tool-user" },
-    privileged: false,
-    command: [[CRANE.sh], ["-c"]],
-    args: [[script]],
-    env,
-    files: [],
-    mounts: authMounts,
-    workdir: "/",
-    outputs,
-    transientExitCodes: [EXIT.transient],
-  });
+  const crane = (name: "check" | "release", script: string, env: EnvVar[], outputs: RebaseStep["outputs"]): RebaseStep =>
+    craneStep(name, script, env, authMounts, outputs);
   const insecureArgs = insecureRegistries.map((host) => `-insecure-registry=${host}`);
   const rebase: RebaseStep = {
     name: "rebase",
